@@ -1,0 +1,1 @@
+"""Bolink (泊链): signing, message tables, the SDK HTTP-mode client and the outbox relay."""

@@ -1,0 +1,1 @@
+"""Lane controllers: a car in, a car out, and every way of paying."""

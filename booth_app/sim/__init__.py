@@ -1,0 +1,1 @@
+"""Simulators for --demo and the tests: Bolink, cameras, display boards, relays."""

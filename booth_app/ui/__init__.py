@@ -1,0 +1,1 @@
+"""The cashier's window. The only package that imports Qt widgets."""
