@@ -1,0 +1,372 @@
+"""The configuration file (`booth.example.toml` is the contract): typed models, loading, and problems a person can fix.
+
+Every section forbids unknown keys, so a typo is reported instead of silently ignored. Problems come out as one line
+each, `key.path: what is wrong`, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from booth_app.core.plates import PlateKind, classify, normalise
+from booth_app.core.tariff import Rate, Tariff
+from booth_app.core.types import Vehicle, VehicleKind
+
+APP_NAME = "booth-app"
+CONFIG_ENV = "BOOTH_CONFIG"  # points the app at a configuration file when --config is not given
+KEYRING_SERVICE = "booth-app"
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
+Minutes = Annotated[int, Field(ge=0, le=7 * 24 * 60)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParkConfig(Section):
+    park_id: str = Field(min_length=1)
+    union_id: int = Field(gt=0)
+    name: str = Field(min_length=1)
+    capacity: int = Field(gt=0, description="spaces, for empty_plot and the full-lot rule")
+    ukey_env: str = Field(default="BOOTH_BOLINK_UKEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class BolinkConfig(Section):
+    enabled: bool = True
+    sdk_url: str = Field(pattern=r"^https?://\S+$")
+    union_api_url: str = Field(pattern=r"^https?://\S+$")
+    local_id: str = Field(min_length=1, max_length=64)
+    timeout_s: float = Field(default=5.0, gt=0, le=120)
+
+
+class StoreConfig(Section):
+    url: str = ""  # "" = SQLite in the data directory
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if url and not url.startswith(("sqlite://", "postgresql")):
+            raise ValueError("must be empty (SQLite in the data directory), sqlite:///FILE or postgresql+psycopg://…")
+        return url
+
+
+class CameraListenerConfig(Section):
+    host: str = "0.0.0.0"  # noqa: S104 - cameras on the lane network push to the booth
+    port: int = Field(default=8088, ge=1, le=65535)
+    path: str = Field(default="/lpr/zhenshi", pattern=r"^/\S*$")
+
+
+class OfflineConfig(Section):
+    temp_car_policy: Literal["cash", "free", "manual", "forbid"] = "cash"
+
+
+class RulesConfig(Section):
+    """Lane rules that a car park tunes (keys added to the contract; all optional)."""
+
+    repeat_read_s: int = Field(default=30, ge=0, le=3600, description="the same plate read again at a lane is ignored")
+    fuzzy_min_equal: int = Field(
+        default=5, ge=1, le=6, description="N of the last 6 characters equal for a fuzzy match"
+    )
+    expired_month_card: Literal["temporary", "refuse"] = "temporary"
+    month_expiry_warning_days: int = Field(default=7, ge=0, le=366)
+
+
+class CameraConfig(Section):
+    vendor: Literal["zhenshi"] = "zhenshi"
+    serialno: str = Field(min_length=1)
+    ip: str = ""  # optional: a camera that does not send its serial number is known by its address
+    rtsp: str = Field(default="", pattern=r"^(rtsp://\S+)?$")
+
+
+class DisplayConfig(Section):
+    port: str = Field(min_length=1)
+    baudrate: int = Field(default=9600, gt=0)
+    address: int = Field(default=0, ge=0, le=255)
+
+
+class DisplayRelayBarrier(Section):
+    kind: Literal["display_relay"]
+    relay: int = Field(default=0, ge=0, le=255)
+    pulse_ms: int = Field(default=500, gt=0, le=10_000)
+
+
+class ModbusBarrier(Section):
+    kind: Literal["modbus"]
+    port: str = Field(min_length=1)
+    baudrate: int = Field(default=9600, gt=0)
+    device_id: int = Field(default=1, ge=0, le=247)
+    coil: int = Field(default=0, ge=0, le=65535)
+    pulse_ms: int = Field(default=500, gt=0, le=10_000)
+
+
+class CameraIoBarrier(Section):
+    kind: Literal["camera_io"]
+    io: int = Field(default=0, ge=0, le=7)
+    pulse_ms: int = Field(default=500, gt=0, le=10_000)
+
+
+Barrier = Annotated[DisplayRelayBarrier | ModbusBarrier | CameraIoBarrier, Field(discriminator="kind")]
+
+
+class LaneConfig(Section):
+    id: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1)
+    direction: Literal["in", "out"]
+    lane_no: str = ""  # ETC lane code
+    camera: CameraConfig
+    display: DisplayConfig
+    barrier: Barrier
+
+
+class RateOverride(Section):
+    free_minutes: Minutes | None = None
+    first_minutes: Minutes | None = None
+    first_price: Money | None = None
+    unit_minutes: Annotated[int, Field(gt=0, le=24 * 60)] | None = None
+    unit_price: Money | None = None
+    daily_cap: Money | None = None
+
+
+class TariffConfig(Section):
+    free_minutes: Minutes = 15
+    first_minutes: Minutes = 60
+    first_price: Money = Decimal("5.00")
+    unit_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 30
+    unit_price: Money = Decimal("2.00")
+    daily_cap: Money | None = None  # absent = no cap
+    free_out_minutes: Minutes = 15  # after paying inside the lot, leave within this many minutes for free
+    by_car_type: dict[str, RateOverride] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TariffConfig:
+        try:
+            self.to_tariff()
+        except (ValueError, TypeError) as exc:  # e.g. a first price for a first period of 0 minutes
+            raise ValueError(str(exc)) from None
+        return self
+
+    def to_tariff(self) -> Tariff:
+        default = Rate(
+            free_minutes=self.free_minutes,
+            first_minutes=self.first_minutes,
+            first_price=self.first_price,
+            unit_minutes=self.unit_minutes,
+            unit_price=self.unit_price,
+            daily_cap=self.daily_cap,
+        )
+        overrides = {
+            car_type: default.with_overrides(**override.model_dump(exclude_unset=True))
+            for car_type, override in self.by_car_type.items()
+        }
+        return Tariff(default=default, by_car_type=overrides)
+
+
+class VehicleConfig(Section):
+    plate: str
+    kind: Literal["month", "whitelist", "blacklist"]
+    valid_from: date
+    valid_to: date | None = None
+    owner: str = ""
+    note: str = ""
+
+    @field_validator("plate")
+    @classmethod
+    def _plate(cls, raw: str) -> str:
+        plate = normalise(raw)
+        if classify(plate) in (PlateKind.NONE, PlateKind.UNKNOWN):
+            raise ValueError(f"{raw!r} is not a Chinese licence plate")
+        return plate
+
+    @model_validator(mode="after")
+    def _period(self) -> VehicleConfig:
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
+
+    def to_vehicle(self) -> Vehicle:
+        return Vehicle(
+            plate=self.plate,
+            kind=VehicleKind(self.kind),
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+            owner=self.owner,
+            note=self.note,
+        )
+
+
+class Settings(Section):
+    """The whole configuration file."""
+
+    park: ParkConfig
+    bolink: BolinkConfig
+    store: StoreConfig = StoreConfig()
+    camera_listener: CameraListenerConfig = CameraListenerConfig()
+    offline: OfflineConfig = OfflineConfig()
+    rules: RulesConfig = RulesConfig()
+    lanes: list[LaneConfig] = Field(min_length=1)
+    tariff: TariffConfig = TariffConfig()
+    vehicles: list[VehicleConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_lanes_and_cameras(self) -> Settings:
+        _no_repeats("lane id", (lane.id for lane in self.lanes))
+        _no_repeats("camera serialno", (lane.camera.serialno for lane in self.lanes))
+        _no_repeats("camera ip", (lane.camera.ip for lane in self.lanes if lane.camera.ip))
+        _no_repeats("vehicle plate", (vehicle.plate for vehicle in self.vehicles))
+        return self
+
+    def lane(self, lane_id: str) -> LaneConfig:
+        for lane in self.lanes:
+            if lane.id == lane_id:
+                return lane
+        raise KeyError(lane_id)
+
+    def ukey(self) -> str | None:
+        """The Bolink ukey: from the environment variable `park.ukey_env`, else the OS keyring, else None."""
+        from_env = os.environ.get(self.park.ukey_env, "").strip()
+        if from_env:
+            return from_env
+        return _keyring_ukey(self.park.park_id)
+
+
+def _no_repeats(what: str, values: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} {value!r} appears twice")
+        seen.add(value)
+
+
+def _keyring_ukey(park_id: str) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:  # pragma: no cover - keyring is a dependency; a frozen build may leave its backends out
+        return None
+    try:
+        secret = keyring.get_password(KEYRING_SERVICE, f"ukey:{park_id}")
+    except (KeyringError, RuntimeError, OSError):
+        return None
+    return secret or None
+
+
+# ---------------------------------------------------------------- loading and reporting
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    key: str  # "lanes[1].barrier.kind", or "" for the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key else self.message
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used, with every problem found in it."""
+
+    def __init__(self, path: Path | None, problems: list[ConfigProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        where = f"{path}: " if path else ""
+        super().__init__(where + "; ".join(str(problem) for problem in problems))
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a configuration file; raises ConfigError naming every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, [ConfigProblem("", "the configuration file does not exist")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, [ConfigProblem("", "the configuration file is not UTF-8 text")]) from None
+    except OSError as exc:
+        raise ConfigError(
+            path, [ConfigProblem("", f"the configuration file cannot be read ({exc.strerror})")]
+        ) from None
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path | None = None) -> Settings:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [ConfigProblem("", f"not valid TOML: {exc}")]) from None
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(path, [_problem(error) for error in exc.errors()]) from None
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif part in ("display_relay", "modbus", "camera_io"):
+            continue  # the union member pydantic tried: the key path does not have it
+        else:
+            key += f".{part}" if key else part
+    return key
+
+
+def _choices(expected: Any) -> str:
+    return str(expected).replace("'", "").replace(" or ", ", ")
+
+
+def _problem(error: ErrorDetails) -> ConfigProblem:
+    key = _key_path(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    if kind == "extra_forbidden":
+        return ConfigProblem(key, "unknown key (a typo?)")
+    if kind == "missing":
+        return ConfigProblem(key, "is required but missing")
+    if kind == "literal_error":
+        return ConfigProblem(key, f"must be one of {_choices(ctx.get('expected'))}")
+    if kind == "union_tag_invalid":
+        return ConfigProblem(
+            f"{key}.{ctx.get('discriminator', '').strip(chr(39))}",
+            f"must be one of {_choices(ctx.get('expected_tags'))}",
+        )
+    if kind == "union_tag_not_found":
+        return ConfigProblem(f"{key}.kind", "is required but missing (display_relay, modbus or camera_io)")
+    if kind == "value_error":
+        return ConfigProblem(key, str(ctx.get("error", error["msg"])))
+    if kind == "string_pattern_mismatch" and key.endswith("url"):
+        return ConfigProblem(key, "must be an http:// or https:// address")
+    message = error["msg"]
+    return ConfigProblem(key, message[0].lower() + message[1:] if message else kind)
+
+
+# ---------------------------------------------------------------- where things live
+
+
+def default_data_dir() -> Path:
+    """Per-machine data (database, logs, pictures): ProgramData on Windows, /var/lib-like user data elsewhere."""
+    return (
+        Path(platformdirs.site_data_dir(APP_NAME, appauthor=False))
+        if os.name == "nt"
+        else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    )
+
+
+def default_config_path(data_dir: Path) -> Path:
+    from_env = os.environ.get(CONFIG_ENV, "").strip()
+    return Path(from_env) if from_env else data_dir / "booth.toml"
+
+
+def database_url(settings: Settings, data_dir: Path) -> str:
+    return settings.store.url or f"sqlite:///{(data_dir / 'booth.db').as_posix()}"
