@@ -1,0 +1,433 @@
+"""The async Store facade: every database call runs on one worker thread, so the GUI thread never touches the disk
+and writes are serialised. Each method is one transaction; when it returns, what it wrote is committed (and on SQLite
+fsynced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import ParamSpec, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from booth_app.core.types import (
+    ManualRelease,
+    Operator,
+    Payment,
+    Role,
+    Stay,
+    StayState,
+    Vehicle,
+    VehicleKind,
+)
+from booth_app.store import convert
+from booth_app.store.engine import create_engine, migrate
+from booth_app.store.outbox import OutboxItem, Report
+from booth_app.store.tables import (
+    ManualReleaseRow,
+    OperatorRow,
+    OutboxRow,
+    PaymentRow,
+    ShiftRow,
+    StayRow,
+    VehicleRow,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """A store operation that cannot be done as asked (a person or the caller can act on the message)."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """The booth's durable memory: stays, payments, vehicle lists, operators, shifts, manual releases, outbox."""
+
+    def __init__(self, engine: Engine, *, booth: str = "") -> None:
+        self._engine = engine
+        self._booth = booth
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+
+    @classmethod
+    async def open(cls, url: str, *, booth: str = "") -> Store:
+        """Open (creating or upgrading) the database at `url`."""
+        store = cls(create_engine(url), booth=booth)
+        await store._call(migrate, store._engine)
+        return store
+
+    async def close(self) -> None:
+        await self._call(self._engine.dispose)
+        self._worker.shutdown(wait=True)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, functools.partial(fn, *args, **kwargs))
+
+    async def _in_session(self, work: Callable[[Session], T]) -> T:
+        def run() -> T:
+            try:
+                with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                    return work(session)
+            except sa.exc.StatementError as exc:
+                if isinstance(exc.orig, ValueError):  # a value our column types refused (a naive time): say just that
+                    raise exc.orig from None
+                raise
+
+        return await self._call(run)
+
+    def _queue(self, session: Session, reports: Iterable[Report], now: datetime) -> None:
+        for report in reports:
+            session.add(
+                OutboxRow(
+                    service=report.service,
+                    order_id=report.order_id,
+                    payload=report.payload(),
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+
+    # ------------------------------------------------------------ stays
+
+    async def enter(self, stay: Stay, reports: Sequence[Report] = (), *, supersedes: str | None = None) -> None:
+        """Record a car that entered, with its reports.
+
+        `supersedes`: an older stay of the same car, still inside, whose exit was missed.
+        """
+
+        def work(session: Session) -> None:
+            now = _utcnow()
+            if supersedes is not None:
+                old = session.get(StayRow, supersedes)
+                if old is not None and old.state == StayState.INSIDE:
+                    old.state = StayState.SUPERSEDED
+                    old.flags = convert.add_flag(old.flags, "reentered")
+                    old.updated_at = now
+                    session.add(old)
+            if session.get(StayRow, stay.order_id) is not None:
+                raise StoreError(f"order id {stay.order_id} already exists")
+            session.add(convert.stay_row(stay, booth=self._booth, now=now))
+            self._queue(session, reports, now)
+
+        await self._in_session(work)
+
+    async def leave(
+        self,
+        order_id: str,
+        *,
+        left_at: datetime,
+        exit_lane: str,
+        fee: Decimal,
+        payments: Sequence[Payment] = (),
+        reports: Sequence[Report] = (),
+        flags: Sequence[str] = (),
+    ) -> Stay:
+        """Close a stay with what was paid at the exit; refuses a stay that has already left."""
+
+        def work(session: Session) -> Stay:
+            row = session.get(StayRow, order_id, with_for_update=True)
+            if row is None:
+                raise StoreError(f"no stay with order id {order_id}")
+            if row.state != StayState.INSIDE:
+                raise StoreError(f"stay {order_id} ({row.plate}) is already closed: {row.state}")
+            now = _utcnow()
+            for payment in payments:
+                session.add(convert.payment_row(payment, booth=self._booth))
+                row.paid += payment.amount
+            row.state = StayState.LEFT
+            row.left_at = left_at
+            row.exit_lane = exit_lane
+            row.fee = fee
+            for flag in flags:
+                row.flags = convert.add_flag(row.flags, flag)
+            row.updated_at = now
+            session.add(row)
+            self._queue(session, reports, now)
+            return convert.stay(row)
+
+        return await self._in_session(work)
+
+    async def prepay(self, payment: Payment, reports: Sequence[Report] = ()) -> Stay:
+        """A payment made inside the lot before the exit (Bolink's prepay_order, or cash at a pay station)."""
+
+        def work(session: Session) -> Stay:
+            row = session.get(StayRow, payment.order_id, with_for_update=True)
+            if row is None:
+                raise StoreError(f"no stay with order id {payment.order_id}")
+            if row.state != StayState.INSIDE:
+                raise StoreError(f"stay {payment.order_id} ({row.plate}) has already left")
+            session.add(convert.payment_row(payment, booth=self._booth))
+            row.prepaid += payment.amount
+            row.paid += payment.amount
+            row.prepaid_at = payment.paid_at
+            row.updated_at = _utcnow()
+            session.add(row)
+            self._queue(session, reports, row.updated_at)
+            return convert.stay(row)
+
+        return await self._in_session(work)
+
+    async def stay(self, order_id: str) -> Stay | None:
+        def work(session: Session) -> Stay | None:
+            row = session.get(StayRow, order_id)
+            return convert.stay(row) if row is not None else None
+
+        return await self._in_session(work)
+
+    async def inside(self, plate: str) -> Stay | None:
+        """The stay of a car with exactly this plate that is in the lot now (the newest, if the data disagrees)."""
+
+        def work(session: Session) -> Stay | None:
+            row = session.exec(
+                select(StayRow)
+                .where(StayRow.plate == plate, StayRow.state == StayState.INSIDE)
+                .order_by(col(StayRow.entered_at).desc())
+                .limit(1)
+            ).first()
+            return convert.stay(row) if row is not None else None
+
+        return await self._in_session(work)
+
+    async def stays_inside(self) -> list[Stay]:
+        def work(session: Session) -> list[Stay]:
+            rows = session.exec(
+                select(StayRow).where(StayRow.state == StayState.INSIDE).order_by(col(StayRow.entered_at).desc())
+            )
+            return [convert.stay(row) for row in rows]
+
+        return await self._in_session(work)
+
+    async def count_inside(self) -> int:
+        def work(session: Session) -> int:
+            return session.exec(
+                select(func.count()).select_from(StayRow).where(StayRow.state == StayState.INSIDE)
+            ).one()
+
+        return await self._in_session(work)
+
+    async def recent_stays(self, *, limit: int = 100, plate_contains: str = "") -> list[Stay]:
+        def work(session: Session) -> list[Stay]:
+            query = select(StayRow).order_by(col(StayRow.updated_at).desc()).limit(limit)
+            if plate_contains:
+                query = query.where(col(StayRow.plate).contains(plate_contains))
+            return [convert.stay(row) for row in session.exec(query)]
+
+        return await self._in_session(work)
+
+    async def payments(self, order_id: str) -> list[Payment]:
+        def work(session: Session) -> list[Payment]:
+            rows = session.exec(select(PaymentRow).where(PaymentRow.order_id == order_id).order_by(col(PaymentRow.id)))
+            return [convert.payment(row) for row in rows]
+
+        return await self._in_session(work)
+
+    # ------------------------------------------------------------ vehicle lists
+
+    async def vehicle(self, plate: str) -> Vehicle | None:
+        def work(session: Session) -> Vehicle | None:
+            row = session.get(VehicleRow, plate)
+            return convert.vehicle(row) if row is not None else None
+
+        return await self._in_session(work)
+
+    async def vehicles(self, kind: VehicleKind | None = None) -> list[Vehicle]:
+        def work(session: Session) -> list[Vehicle]:
+            query = select(VehicleRow).order_by(col(VehicleRow.plate))
+            if kind is not None:
+                query = query.where(VehicleRow.kind == kind)
+            return [convert.vehicle(row) for row in session.exec(query)]
+
+        return await self._in_session(work)
+
+    async def put_vehicles(self, vehicles: Iterable[Vehicle]) -> None:
+        """Add or replace list entries (one transaction for the lot: a CSV import lands whole or not at all)."""
+        batch = list(vehicles)
+
+        def work(session: Session) -> None:
+            now = _utcnow()
+            for vehicle in batch:
+                session.merge(convert.vehicle_row(vehicle, now=now))
+
+        await self._in_session(work)
+
+    async def seed_vehicles(self, vehicles: Iterable[Vehicle]) -> int:
+        """Add the configuration's seed list, leaving alone the plates the window manages; returns how many are new."""
+        batch = list(vehicles)
+
+        def work(session: Session) -> int:
+            now = _utcnow()
+            added = 0
+            for vehicle in batch:
+                if session.get(VehicleRow, vehicle.plate) is None:
+                    session.add(convert.vehicle_row(vehicle, now=now))
+                    added += 1
+            return added
+
+        return await self._in_session(work)
+
+    async def remove_vehicle(self, plate: str) -> bool:
+        def work(session: Session) -> bool:
+            row = session.get(VehicleRow, plate)
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
+        return await self._in_session(work)
+
+    # ------------------------------------------------------------ operators and shifts
+
+    async def add_operator(self, username: str, password_hash: str, role: Role, display_name: str = "") -> Operator:
+        def work(session: Session) -> Operator:
+            if session.exec(select(OperatorRow).where(OperatorRow.username == username)).first() is not None:
+                raise StoreError(f"an operator named {username!r} already exists")
+            row = OperatorRow(
+                username=username,
+                password_hash=password_hash,
+                role=role,
+                display_name=display_name,
+                created_at=_utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            return convert.operator(row)
+
+        return await self._in_session(work)
+
+    async def operator(self, username: str) -> Operator | None:
+        def work(session: Session) -> Operator | None:
+            row = session.exec(select(OperatorRow).where(OperatorRow.username == username)).first()
+            return convert.operator(row) if row is not None else None
+
+        return await self._in_session(work)
+
+    async def operators(self) -> list[Operator]:
+        def work(session: Session) -> list[Operator]:
+            return [convert.operator(row) for row in session.exec(select(OperatorRow).order_by(col(OperatorRow.id)))]
+
+        return await self._in_session(work)
+
+    async def start_shift(self, operator_id: int, at: datetime, reports: Sequence[Report] = ()) -> int:
+        def work(session: Session) -> int:
+            row = ShiftRow(operator_id=operator_id, started_at=at, booth=self._booth)
+            session.add(row)
+            self._queue(session, reports, _utcnow())
+            session.flush()
+            assert row.id is not None
+            return row.id
+
+        return await self._in_session(work)
+
+    async def end_shift(
+        self,
+        shift_id: int,
+        at: datetime,
+        *,
+        cash_counted: Decimal | None = None,
+        note: str = "",
+        reports: Sequence[Report] = (),
+    ) -> None:
+        def work(session: Session) -> None:
+            row = session.get(ShiftRow, shift_id)
+            if row is None:
+                raise StoreError(f"no shift {shift_id}")
+            if row.ended_at is not None:
+                raise StoreError(f"shift {shift_id} already ended at {row.ended_at:%Y-%m-%d %H:%M}")
+            row.ended_at = at
+            row.cash_counted = cash_counted
+            row.note = note
+            session.add(row)
+            self._queue(session, reports, _utcnow())
+
+        await self._in_session(work)
+
+    # ------------------------------------------------------------ manual releases (audit)
+
+    async def record_manual_release(self, release: ManualRelease, reports: Sequence[Report] = ()) -> int:
+        def work(session: Session) -> int:
+            row = convert.manual_release_row(release, booth=self._booth)
+            session.add(row)
+            self._queue(session, reports, _utcnow())
+            session.flush()
+            assert row.id is not None
+            return row.id
+
+        return await self._in_session(work)
+
+    async def manual_releases(self, *, since: datetime | None = None, limit: int = 200) -> list[ManualRelease]:
+        def work(session: Session) -> list[ManualRelease]:
+            query = select(ManualReleaseRow).order_by(col(ManualReleaseRow.released_at).desc()).limit(limit)
+            if since is not None:
+                query = query.where(col(ManualReleaseRow.released_at) >= since)
+            return [convert.manual_release(row) for row in session.exec(query)]
+
+        return await self._in_session(work)
+
+    # ------------------------------------------------------------ outbox
+
+    async def queue(self, reports: Sequence[Report]) -> None:
+        """Queue reports that go with no other change (a heartbeat-like `work_record`, a re-sent `out_park`)."""
+        await self._in_session(lambda session: self._queue(session, reports, _utcnow()))
+
+    async def outbox_due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
+        """Pending reports whose time has come, oldest first (so each order's reports go in the order written)."""
+
+        def work(session: Session) -> list[OutboxItem]:
+            rows = session.exec(
+                select(OutboxRow)
+                .where(OutboxRow.state == "pending", col(OutboxRow.next_attempt_at) <= now)
+                .order_by(col(OutboxRow.id))
+                .limit(limit)
+            )
+            return [convert.outbox_item(row) for row in rows]
+
+        return await self._in_session(work)
+
+    async def outbox_sent(self, item_id: int, at: datetime) -> None:
+        def work(session: Session) -> None:
+            session.execute(
+                sa.update(OutboxRow)
+                .where(col(OutboxRow.id) == item_id)
+                .values(state="sent", sent_at=at, attempts=OutboxRow.attempts + 1)
+            )
+
+        await self._in_session(work)
+
+    async def outbox_retry(self, item_id: int, error: str, next_attempt_at: datetime, *, give_up: bool = False) -> None:
+        """Note a failed upload: retry at `next_attempt_at`, or (`give_up`) keep it as rejected for a person to see."""
+
+        def work(session: Session) -> None:
+            session.execute(
+                sa.update(OutboxRow)
+                .where(col(OutboxRow.id) == item_id)
+                .values(
+                    state="rejected" if give_up else "pending",
+                    last_error=error[:500],
+                    next_attempt_at=next_attempt_at,
+                    attempts=OutboxRow.attempts + 1,
+                )
+            )
+
+        await self._in_session(work)
+
+    async def outbox_backlog(self) -> int:
+        def work(session: Session) -> int:
+            return session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "pending")).one()
+
+        return await self._in_session(work)
