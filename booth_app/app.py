@@ -1,0 +1,136 @@
+"""The composition root: builds the services from the settings and runs them under the window or headless."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import logging.handlers
+import signal
+import sys
+from pathlib import Path
+
+from booth_app import __version__
+from booth_app.config import Settings, database_url, load_settings
+from booth_app.store import Store
+
+log = logging.getLogger("booth_app")
+
+RESOURCES_IN_PACKAGE = Path(__file__).with_name("resources")  # wheels and frozen builds
+RESOURCES_IN_TREE = Path(__file__).resolve().parents[1] / "resources"  # a source checkout
+
+
+def resource(name: str) -> Path:
+    for folder in (RESOURCES_IN_PACKAGE, RESOURCES_IN_TREE):
+        if (folder / name).exists():
+            return folder / name
+    raise FileNotFoundError(f"resource {name!r} is missing from this installation")
+
+
+def demo_settings() -> Settings:
+    return load_settings(resource("demo.toml"))
+
+
+def setup_logging(data_dir: Path) -> Path:
+    """Log to the console and to a rotating file in the data directory (10 files of 5 MB)."""
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_file = logs / "booth.log"
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=10, encoding="utf-8")
+    console = logging.StreamHandler(sys.stderr)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in (file_handler, console):
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    return log_file
+
+
+async def open_store(settings: Settings, data_dir: Path) -> Store:
+    store = await Store.open(database_url(settings, data_dir), booth=settings.bolink.local_id)
+    added = await store.seed_vehicles(vehicle.to_vehicle() for vehicle in settings.vehicles)
+    if added:
+        log.info("added %d vehicles from the configuration's seed list", added)
+    return store
+
+
+# ---------------------------------------------------------------- headless
+
+
+async def _headless(settings: Settings, data_dir: Path) -> None:
+    store = await open_store(settings, data_dir)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still raises KeyboardInterrupt
+            loop.add_signal_handler(signum, stop.set)
+    log.info(
+        "booth-app %s running headless for park %s with %d lanes",
+        __version__,
+        settings.park.park_id,
+        len(settings.lanes),
+    )
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await store.close()
+
+
+def run_headless(settings: Settings, data_dir: Path) -> int:
+    setup_logging(data_dir)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_headless(settings, data_dir))
+    return 0
+
+
+# ---------------------------------------------------------------- the window
+
+
+def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from booth_app.ui.main_window import MainWindow
+
+    setup_logging(data_dir)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    app.setApplicationName("Booth")
+    app.setApplicationVersion(__version__)
+    app.setQuitOnLastWindowClosed(False)  # main() ends the loop itself, after the store has closed
+
+    async def main() -> None:
+        closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_last_window_closed() -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        app.lastWindowClosed.connect(on_last_window_closed)
+        store = await open_store(settings, data_dir)
+        window = MainWindow(settings, store, demo=demo)
+        window.show()
+        await window.refresh()
+        log.info(
+            "booth-app %s window shown for park %s with %d lanes%s",
+            __version__,
+            settings.park.park_id,
+            len(settings.lanes),
+            " (demo)" if demo else "",
+        )
+        try:
+            await closed
+        finally:
+            await store.close()
+
+    # Ctrl+C or SIGTERM closes the window like the close button; the timer lets Python see the signal while Qt waits.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.closeAllWindows())
+    wake = QTimer()
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
+    qasync.run(main())
+    return 0

@@ -1,0 +1,90 @@
+"""The command line: `booth-app [--config FILE] [--data-dir DIR] [--demo] [--headless]` and `check-config FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from booth_app import __version__
+from booth_app.config import ConfigError, default_config_path, default_data_dir, load_settings
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2  # a bad configuration or command line: a person has to fix something
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="booth-app",
+        description="The car-park booth application: lanes, payments, Bolink reporting and the cashier's window.",
+    )
+    parser.add_argument("--version", action="version", version=f"booth-app {__version__}")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="the configuration file (default: $BOOTH_CONFIG, else booth.toml in the data directory)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, metavar="DIR", help=f"where the database and logs live (default: {default_data_dir()})"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run on the built-in simulators: no cameras, boards, relays or Bolink needed",
+    )
+    parser.add_argument("--headless", action="store_true", help="run the lanes with no window (an unattended site)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = commands.add_parser(
+        "check-config", help="check a configuration file: exit 0 if good, 2 with one line per problem if not"
+    )
+    check.add_argument("file", type=Path, metavar="FILE")
+    return parser
+
+
+def check_config(path: Path) -> int:
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem if problem.key else f"{path}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"{path}: ok — park {settings.park.park_id} ({settings.park.name}), {len(settings.lanes)} lanes, "
+        f"{len(settings.vehicles)} seed vehicles"
+    )
+    if settings.bolink.enabled and settings.ukey() is None:
+        print(
+            f"note: no Bolink ukey in ${settings.park.ukey_env} or the keyring: reports will wait until there is one",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "check-config":
+        return check_config(args.file)
+
+    from booth_app import app  # the heavy imports (Qt, SQLAlchemy) only when the app really starts
+
+    data_dir: Path = args.data_dir or default_data_dir()
+    if args.demo:
+        data_dir = data_dir / "demo"  # demo stays never mix with a real car park's
+        settings = app.demo_settings()
+    else:
+        config_path: Path = args.config or default_config_path(data_dir)
+        try:
+            settings = load_settings(config_path)
+        except ConfigError as exc:
+            print(f"booth-app: cannot start: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.headless:
+        return app.run_headless(settings, data_dir)
+    return app.run_window(settings, data_dir, demo=args.demo)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

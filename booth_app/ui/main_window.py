@@ -1,0 +1,60 @@
+"""The main window: one tile per lane and a status bar. The lane services fill the tiles in as they arrive."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from booth_app import __version__
+from booth_app.config import LaneConfig, Settings
+from booth_app.store import Store
+
+DIRECTION_NAMES = {"in": "入口", "out": "出口"}
+
+
+class LaneTile(QFrame):
+    """One lane at a glance: its name and direction, then (as the lane services land) video, plate and gate."""
+
+    def __init__(self, lane: LaneConfig, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lane = lane
+        self.setObjectName(f"lane-{lane.id}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumSize(320, 200)
+        title = QLabel(f"{lane.name}  ·  {lane.id}  ·  {DIRECTION_NAMES[lane.direction]}")
+        font = QFont()
+        font.setPointSize(16)
+        font.setBold(True)
+        title.setFont(font)
+        self.status = QLabel("等待车辆")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status.setObjectName("lane-status")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(self.status, stretch=1)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, store: Store, *, demo: bool = False) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        mode = "（演示）" if demo else ""
+        self.setWindowTitle(f"Booth {__version__} — {settings.park.name}{mode}")
+        self.resize(1366, 768)
+        grid = QGridLayout()
+        self.tiles = [LaneTile(lane) for lane in settings.lanes]
+        columns = 2
+        for index, tile in enumerate(self.tiles):
+            grid.addWidget(tile, index // columns, index % columns)
+        central = QWidget()
+        central.setLayout(grid)
+        self.setCentralWidget(central)
+        self.occupancy = QLabel()
+        self.statusBar().addPermanentWidget(self.occupancy)
+
+    async def refresh(self) -> None:
+        inside = await self.store.count_inside()
+        free = max(0, self.settings.park.capacity - inside)
+        self.occupancy.setText(f"在场 {inside} 辆 · 余位 {free} / {self.settings.park.capacity}")

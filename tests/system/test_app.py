@@ -1,0 +1,78 @@
+"""The app as a user starts it: headless on a configuration file, and the window on its demo; both stop cleanly."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE, ROOT
+
+
+def start(*args: str, data_dir: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "booth_app.cli", "--data-dir", str(data_dir), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_log(log_file: Path, text: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log_file.exists() and text in log_file.read_text(encoding="utf-8"):
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    output = process.communicate()[0]
+    raise AssertionError(f"{text!r} never reached {log_file}; the app said:\n{output}")
+
+
+@pytest.mark.slow
+def test_headless_runs_on_a_configuration_and_stops_on_sigterm(tmp_path: Path) -> None:
+    with start("--headless", "--config", str(EXAMPLE), data_dir=tmp_path) as app:
+        wait_for_log(tmp_path / "logs" / "booth.log", "running headless for park 1001 with 2 lanes", app)
+        app.send_signal(signal.SIGTERM)
+        output = app.communicate(timeout=30)[0]
+    assert app.returncode == 0, output
+    assert "stopping" in (tmp_path / "logs" / "booth.log").read_text(encoding="utf-8")
+    with sqlite3.connect(tmp_path / "booth.db") as db:  # the seed list of the configuration is in the store
+        assert db.execute("SELECT plate, kind FROM vehicles").fetchall() == [("京A88888", "month")]
+
+
+@pytest.mark.slow
+def test_the_demo_window_starts_and_closes_on_sigterm(tmp_path: Path) -> None:
+    with start("--demo", data_dir=tmp_path) as app:
+        wait_for_log(tmp_path / "demo" / "logs" / "booth.log", "window shown for park 1001 with 4 lanes (demo)", app)
+        app.send_signal(signal.SIGTERM)
+        output = app.communicate(timeout=30)[0]
+    assert app.returncode == 0, output
+    assert "Traceback" not in output
+    assert (tmp_path / "demo" / "booth.db").exists()
+
+
+def test_a_missing_configuration_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "booth_app.cli", "--data-dir", str(tmp_path), "--headless"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "BOOTH_CONFIG"},
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == f"booth-app: cannot start: {tmp_path / 'booth.toml'}: the configuration file does "
+        "not exist"
+    )
