@@ -196,14 +196,7 @@ class VehicleConfig(Section):
         return self
 
     def to_vehicle(self) -> Vehicle:
-        return Vehicle(
-            plate=self.plate,
-            kind=VehicleKind(self.kind),
-            valid_from=self.valid_from,
-            valid_to=self.valid_to,
-            owner=self.owner,
-            note=self.note,
-        )
+        return Vehicle(**(self.model_dump() | {"kind": VehicleKind(self.kind)}))
 
 
 class Settings(Section):

@@ -1,8 +1,16 @@
-"""Rows to domain types and back: the rest of the app never sees a table row."""
+"""Rows to domain types and back: the rest of the app never sees a table row.
+
+Domain fields and columns share their names, so the copying is generic; only what differs is spelled out (enums,
+the stay's flags, columns the domain does not carry).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlmodel import SQLModel
 
 from booth_app.core.types import (
     ManualRelease,
@@ -19,6 +27,19 @@ from booth_app.core.types import (
 from booth_app.store.outbox import OutboxItem
 from booth_app.store.tables import ManualReleaseRow, OperatorRow, OutboxRow, PaymentRow, StayRow, VehicleRow
 
+D = TypeVar("D")
+R = TypeVar("R", bound=SQLModel)
+
+
+def _to_row(row_type: type[R], value: Any, **columns: Any) -> R:
+    fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    return row_type(**(fields | columns))
+
+
+def _from_row(domain_type: type[D], row: SQLModel, **fields: Any) -> D:
+    names = [field.name for field in dataclasses.fields(domain_type)]  # type: ignore[arg-type]
+    return domain_type(**({name: getattr(row, name) for name in names} | fields))
+
 
 def add_flag(flags: str, flag: str) -> str:
     present = [f for f in flags.split(",") if f]
@@ -26,140 +47,45 @@ def add_flag(flags: str, flag: str) -> str:
 
 
 def stay_row(stay: Stay, *, booth: str, now: datetime) -> StayRow:
-    return StayRow(
-        order_id=stay.order_id,
-        plate=stay.plate,
-        kind=stay.kind,
-        car_type=stay.car_type,
-        state=stay.state,
-        entry_lane=stay.entry_lane,
-        entered_at=stay.entered_at,
-        exit_lane=stay.exit_lane,
-        left_at=stay.left_at,
-        prepaid=stay.prepaid,
-        paid=stay.prepaid,
-        prepaid_at=stay.prepaid_at,
-        flags=",".join(stay.flags),
-        booth=booth,
-        created_at=now,
-        updated_at=now,
+    return _to_row(
+        StayRow, stay, flags=",".join(stay.flags), paid=stay.prepaid, booth=booth, created_at=now, updated_at=now
     )
 
 
 def stay(row: StayRow) -> Stay:
-    return Stay(
-        order_id=row.order_id,
-        plate=row.plate,
-        entered_at=row.entered_at,
-        entry_lane=row.entry_lane,
-        kind=StayKind(row.kind),
-        car_type=row.car_type,
-        state=StayState(row.state),
-        prepaid=row.prepaid,
-        prepaid_at=row.prepaid_at,
-        left_at=row.left_at,
-        exit_lane=row.exit_lane,
-        flags=tuple(flag for flag in row.flags.split(",") if flag),
-    )
+    flags = tuple(flag for flag in row.flags.split(",") if flag)
+    return _from_row(Stay, row, kind=StayKind(row.kind), state=StayState(row.state), flags=flags)
 
 
 def payment_row(payment: Payment, *, booth: str) -> PaymentRow:
-    return PaymentRow(
-        order_id=payment.order_id,
-        channel=payment.channel,
-        amount=payment.amount,
-        trade_no=payment.trade_no,
-        operator=payment.operator,
-        lane_id=payment.lane_id,
-        reason=payment.reason,
-        paid_at=payment.paid_at,
-        booth=booth,
-    )
+    return _to_row(PaymentRow, payment, booth=booth)
 
 
 def payment(row: PaymentRow) -> Payment:
-    return Payment(
-        order_id=row.order_id,
-        channel=PaymentChannel(row.channel),
-        amount=row.amount,
-        paid_at=row.paid_at,
-        trade_no=row.trade_no,
-        operator=row.operator,
-        lane_id=row.lane_id,
-        reason=row.reason,
-    )
+    return _from_row(Payment, row, channel=PaymentChannel(row.channel))
 
 
 def vehicle_row(vehicle: Vehicle, *, now: datetime) -> VehicleRow:
-    return VehicleRow(
-        plate=vehicle.plate,
-        kind=vehicle.kind,
-        valid_from=vehicle.valid_from,
-        valid_to=vehicle.valid_to,
-        owner=vehicle.owner,
-        note=vehicle.note,
-        updated_at=now,
-    )
+    return _to_row(VehicleRow, vehicle, updated_at=now)
 
 
 def vehicle(row: VehicleRow) -> Vehicle:
-    return Vehicle(
-        plate=row.plate,
-        kind=VehicleKind(row.kind),
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        owner=row.owner,
-        note=row.note,
-    )
+    return _from_row(Vehicle, row, kind=VehicleKind(row.kind))
 
 
 def operator(row: OperatorRow) -> Operator:
     assert row.id is not None, "an operator row read back always has its id"
-    return Operator(
-        id=row.id,
-        username=row.username,
-        role=Role(row.role),
-        password_hash=row.password_hash,
-        display_name=row.display_name,
-        active=row.active,
-    )
+    return _from_row(Operator, row, role=Role(row.role))
 
 
 def manual_release_row(release: ManualRelease, *, booth: str) -> ManualReleaseRow:
-    return ManualReleaseRow(
-        lane_id=release.lane_id,
-        operator_id=release.operator_id,
-        reason=release.reason,
-        note=release.note,
-        plate=release.plate,
-        order_id=release.order_id,
-        frame_path=release.frame_path,
-        released_at=release.released_at,
-        booth=booth,
-    )
+    return _to_row(ManualReleaseRow, release, booth=booth)
 
 
 def manual_release(row: ManualReleaseRow) -> ManualRelease:
-    return ManualRelease(
-        lane_id=row.lane_id,
-        reason=row.reason,
-        released_at=row.released_at,
-        operator_id=row.operator_id,
-        note=row.note,
-        plate=row.plate,
-        order_id=row.order_id,
-        frame_path=row.frame_path,
-    )
+    return _from_row(ManualRelease, row)
 
 
 def outbox_item(row: OutboxRow) -> OutboxItem:
     assert row.id is not None, "an outbox row read back always has its id"
-    return OutboxItem(
-        id=row.id,
-        service=row.service,
-        order_id=row.order_id,
-        payload=row.payload,
-        attempts=row.attempts,
-        created_at=row.created_at,
-        next_attempt_at=row.next_attempt_at,
-    )
+    return _from_row(OutboxItem, row)
