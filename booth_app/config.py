@@ -19,6 +19,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from booth_app.core.decisions import RuleSettings
 from booth_app.core.plates import PlateKind, classify, normalise
 from booth_app.core.tariff import Rate, Tariff
 from booth_app.core.types import Vehicle, VehicleKind
@@ -226,6 +227,17 @@ class Settings(Section):
                 return lane
         raise KeyError(lane_id)
 
+    def rule_settings(self) -> RuleSettings:
+        """What the lane rules need from this file."""
+        return RuleSettings(
+            capacity=self.park.capacity,
+            repeat_read_s=self.rules.repeat_read_s,
+            fuzzy_min_equal=self.rules.fuzzy_min_equal,
+            expired_month_card=self.rules.expired_month_card,
+            month_expiry_warning_days=self.rules.month_expiry_warning_days,
+            free_out_minutes=self.tariff.free_out_minutes,
+        )
+
     def ukey(self) -> str | None:
         """The Bolink ukey: from the environment variable `park.ukey_env`, else the OS keyring, else None."""
         from_env = os.environ.get(self.park.ukey_env, "").strip()
@@ -348,12 +360,11 @@ def _problem(error: ErrorDetails) -> ConfigProblem:
 
 
 def default_data_dir() -> Path:
-    """Per-machine data (database, logs, pictures): ProgramData on Windows, /var/lib-like user data elsewhere."""
-    return (
-        Path(platformdirs.site_data_dir(APP_NAME, appauthor=False))
-        if os.name == "nt"
-        else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    )
+    """Where the database and logs live: ProgramData on Windows (shared by every account on the booth PC, kept when the
+    program folder is replaced by an upgrade), the user's data folder elsewhere."""
+    if os.name == "nt":
+        return Path(platformdirs.site_data_dir(APP_NAME, appauthor=False))
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def default_config_path(data_dir: Path) -> Path:

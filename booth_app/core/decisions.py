@@ -192,7 +192,9 @@ def _entry(plate: str, facts: LaneFacts, rules: RuleSettings, now: datetime) -> 
         kind = StayKind.WHITELIST
         greeting = ("欢迎光临",)
 
-    free_spaces = max(0, rules.capacity - facts.occupied)
+    # A car "already inside" is in fact at the gate: its stay still counts as occupied, so its space is free.
+    occupied = facts.occupied - (1 if facts.stay is not None else 0)
+    free_spaces = max(0, rules.capacity - occupied)
     if kind is StayKind.TEMPORARY and free_spaces == 0:
         return Decision(
             Outcome.ENTRY_REFUSED_FULL,
@@ -207,11 +209,10 @@ def _entry(plate: str, facts: LaneFacts, rules: RuleSettings, now: datetime) -> 
         supersedes = facts.stay.order_id
         flags.append("already_inside")
         commands.append(AlertCashier(f"{plate} 已在场（{_local(facts.stay.entered_at, rules)} 入场），按重新入场处理"))
-    spaces_after = max(0, free_spaces - 1) if supersedes is None else free_spaces
     commands += [
         CreateStay(kind, supersedes=supersedes),
         OpenBarrier(f"entry:{kind}"),
-        ShowText((plate, *greeting, f"余位 {spaces_after}")),
+        ShowText((plate, *greeting, f"余位 {max(0, free_spaces - 1)}")),
         Speak(f"{plate}{greeting[0].replace(' ', '')}"),
     ]
     return Decision(Outcome.ENTRY_OPEN, plate, tuple(commands), flags=tuple(flags))

@@ -138,6 +138,15 @@ def test_per_car_type_overrides_change_only_what_they_name(example_toml: str) ->
     assert small.first_price == Decimal("5.00")
 
 
+def test_the_rules_section_reaches_the_lane_rules(example_toml: str) -> None:
+    defaults = parse_settings(example_toml).rule_settings()
+    assert (defaults.capacity, defaults.repeat_read_s, defaults.fuzzy_min_equal) == (300, 30, 5)
+    tuned = parse_settings(
+        example_toml + '\n[rules]\nrepeat_read_s = 10\nfuzzy_min_equal = 6\nexpired_month_card = "refuse"\n'
+    ).rule_settings()
+    assert (tuned.repeat_read_s, tuned.fuzzy_min_equal, tuned.expired_month_card) == (10, 6, "refuse")
+
+
 def test_the_ukey_comes_from_the_named_environment_variable(example_toml: str, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = parse_settings(example_toml.replace('"BOOTH_BOLINK_UKEY"', '"TEST_UKEY_VAR"'))
     monkeypatch.setenv("TEST_UKEY_VAR", " 8403A41ED5EF20BC ")

@@ -156,6 +156,12 @@ def test_a_car_already_inside_is_let_in_flagged_and_its_old_stay_superseded() ->
     assert ShowText((PLATE, "欢迎光临", "余位 90")) in decision.commands  # the car was counted already
 
 
+def test_a_car_already_inside_gets_back_into_a_lot_that_looks_full() -> None:
+    decision = entry(LaneFacts(stay=stay(600), occupied=100))  # its own stale stay is one of the hundred
+    assert decision.outcome is Outcome.ENTRY_OPEN
+    assert ShowText((PLATE, "欢迎光临", "余位 0")) in decision.commands
+
+
 @pytest.mark.parametrize("direction", [Direction.IN, Direction.OUT])
 def test_no_plate_asks_the_driver_to_scan(direction: Direction) -> None:
     decision = decide(read(""), direction, LaneFacts(), TARIFF, RULES, NOW)
