@@ -52,6 +52,16 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _stay_inside(session: Session, order_id: str) -> StayRow:
+    """The stay's row, locked for this transaction; only a stay still inside can be paid for or closed."""
+    row = session.get(StayRow, order_id, with_for_update=True)
+    if row is None:
+        raise StoreError(f"no stay with order id {order_id}")
+    if row.state != StayState.INSIDE:
+        raise StoreError(f"stay {order_id} ({row.plate}) is already closed: {row.state}")
+    return row
+
+
 class Store:
     """The booth's durable memory: stays, payments, vehicle lists, operators, shifts, manual releases, outbox."""
 
@@ -141,11 +151,7 @@ class Store:
         """Close a stay with what was paid at the exit; refuses a stay that has already left."""
 
         def work(session: Session) -> Stay:
-            row = session.get(StayRow, order_id, with_for_update=True)
-            if row is None:
-                raise StoreError(f"no stay with order id {order_id}")
-            if row.state != StayState.INSIDE:
-                raise StoreError(f"stay {order_id} ({row.plate}) is already closed: {row.state}")
+            row = _stay_inside(session, order_id)
             now = _utcnow()
             for payment in payments:
                 session.add(convert.payment_row(payment, booth=self._booth))
@@ -167,11 +173,7 @@ class Store:
         """A payment made inside the lot before the exit (Bolink's prepay_order, or cash at a pay station)."""
 
         def work(session: Session) -> Stay:
-            row = session.get(StayRow, payment.order_id, with_for_update=True)
-            if row is None:
-                raise StoreError(f"no stay with order id {payment.order_id}")
-            if row.state != StayState.INSIDE:
-                raise StoreError(f"stay {payment.order_id} ({row.plate}) has already left")
+            row = _stay_inside(session, payment.order_id)
             session.add(convert.payment_row(payment, booth=self._booth))
             row.prepaid += payment.amount
             row.paid += payment.amount
@@ -386,12 +388,27 @@ class Store:
         await self._in_session(lambda session: self._queue(session, reports, _utcnow()))
 
     async def outbox_due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
-        """Pending reports whose time has come, oldest first (so each order's reports go in the order written)."""
+        """Pending reports whose time has come, oldest first, none ahead of an earlier pending report of its order."""
 
         def work(session: Session) -> list[OutboxItem]:
+            earlier = sa.orm.aliased(OutboxRow)
+            # An order's reports go in the order written: one waiting for a retry holds back the later ones.
+            held_back = (
+                select(earlier.id)
+                .where(
+                    earlier.state == "pending",
+                    earlier.order_id == OutboxRow.order_id,
+                    col(earlier.id) < OutboxRow.id,
+                )
+                .exists()
+            )
             rows = session.exec(
                 select(OutboxRow)
-                .where(OutboxRow.state == "pending", col(OutboxRow.next_attempt_at) <= now)
+                .where(
+                    OutboxRow.state == "pending",
+                    col(OutboxRow.next_attempt_at) <= now,
+                    sa.or_(col(OutboxRow.order_id) == "", ~held_back),
+                )
                 .order_by(col(OutboxRow.id))
                 .limit(limit)
             )

@@ -194,3 +194,20 @@ def test_the_migrations_build_exactly_the_tables_of_the_models(tmp_path: Path) -
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     engine.dispose()
     assert differences == [], "the tables changed without a migration: write one with alembic revision --autogenerate"
+
+
+async def test_a_later_report_waits_while_an_earlier_one_of_the_same_order_is_pending(store: Store) -> None:
+    await store.queue([Report("in_park", {"i": 1}, "A1_1"), Report("in_park", {"i": 2}, "A1_2")])
+    (first, _second) = await store.outbox_due(datetime.now(UTC))
+    await store.outbox_retry(first.id, "timeout", datetime.now(UTC) + timedelta(minutes=5))
+    await store.queue([Report("out_park", {"i": 1}, "A1_1"), Report("work_record", {"uid": "x"})])
+    due = await store.outbox_due(datetime.now(UTC))
+    # A1_1's out_park must not overtake its in_park; other orders and reports with no order go on
+    assert [(item.service, item.order_id) for item in due] == [("in_park", "A1_2"), ("work_record", "")]
+    await store.outbox_sent(first.id, datetime.now(UTC))
+    due = await store.outbox_due(datetime.now(UTC))
+    assert [(item.service, item.order_id) for item in due] == [
+        ("in_park", "A1_2"),
+        ("out_park", "A1_1"),
+        ("work_record", ""),
+    ]
