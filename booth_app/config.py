@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -119,6 +119,10 @@ class CameraIoBarrier(Section):
 
 
 Barrier = Annotated[DisplayRelayBarrier | ModbusBarrier | CameraIoBarrier, Field(discriminator="kind")]
+BARRIER_KINDS: tuple[str, ...] = tuple(
+    get_args(model.model_fields["kind"].annotation)[0]
+    for model in (DisplayRelayBarrier, ModbusBarrier, CameraIoBarrier)
+)
 
 
 class LaneConfig(Section):
@@ -320,7 +324,7 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             key += f"[{part}]"
-        elif part in ("display_relay", "modbus", "camera_io"):
+        elif part in BARRIER_KINDS:
             continue  # the union member pydantic tried: the key path does not have it
         else:
             key += f".{part}" if key else part
@@ -347,7 +351,7 @@ def _problem(error: ErrorDetails) -> ConfigProblem:
             f"must be one of {_choices(ctx.get('expected_tags'))}",
         )
     if kind == "union_tag_not_found":
-        return ConfigProblem(f"{key}.kind", "is required but missing (display_relay, modbus or camera_io)")
+        return ConfigProblem(f"{key}.kind", f"is required but missing ({', '.join(BARRIER_KINDS)})")
     if kind == "value_error":
         return ConfigProblem(key, str(ctx.get("error", error["msg"])))
     if kind == "string_pattern_mismatch" and key.endswith("url"):

@@ -108,7 +108,7 @@ def test_each_mistake_is_one_clear_line(example_toml: str, change: tuple[str, st
 
 def test_a_barrier_without_kind_says_which_kinds_exist(example_toml: str) -> None:
     text = example_toml.replace('kind = "display_relay"', "")
-    assert problems(text) == ["lanes[0].barrier.kind: is required but missing (display_relay, modbus or camera_io)"]
+    assert problems(text) == ["lanes[0].barrier.kind: is required but missing (display_relay, modbus, camera_io)"]
 
 
 def test_unreadable_files_are_one_sentence(tmp_path: Path) -> None:
