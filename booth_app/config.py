@@ -50,6 +50,13 @@ class BolinkConfig(Section):
     union_api_url: str = Field(pattern=r"^https?://\S+$")
     local_id: str = Field(min_length=1, max_length=64)
     timeout_s: float = Field(default=5.0, gt=0, le=120)
+    uploads_per_s: float = Field(
+        default=9.0, gt=0, lt=10, description="outbox drain pace; Bolink asks for fewer than 10 uploads a second"
+    )
+    poll_timeout_s: float = Field(default=30.0, gt=0, le=300, description="download.do long-poll time")
+    etc_vendor: Literal["my", "cj", "jyyh", "ystx"] = Field(
+        default="jyyh", description="etcPayApi pay_type: the ETC service behind this park's antennas"
+    )
 
 
 class StoreConfig(Section):

@@ -31,6 +31,7 @@ from booth_app.store import convert
 from booth_app.store.engine import create_engine, migrate
 from booth_app.store.outbox import OutboxItem, Report
 from booth_app.store.tables import (
+    LaneQrCodeRow,
     ManualReleaseRow,
     OperatorRow,
     OutboxRow,
@@ -442,6 +443,32 @@ class Store:
             )
 
         await self._in_session(work)
+
+    async def outbox_counts(self) -> dict[str, int]:
+        """How many reports are pending, sent and rejected."""
+
+        def work(session: Session) -> dict[str, int]:
+            rows = session.exec(select(OutboxRow.state, func.count()).group_by(col(OutboxRow.state)))
+            return {"pending": 0, "sent": 0, "rejected": 0} | {state: count for state, count in rows}
+
+        return await self._in_session(work)
+
+    # ------------------------------------------------------------ exit lanes' payment QR codes
+
+    async def put_lane_qrcode(self, lane_id: str, url: str, at: datetime) -> None:
+        def work(session: Session) -> None:
+            session.merge(LaneQrCodeRow(lane_id=lane_id, url=url, fetched_at=at))
+
+        await self._in_session(work)
+
+    async def lane_qrcode(self, lane_id: str) -> tuple[str, datetime] | None:
+        """The cached QR code URL of a lane and when it was fetched."""
+
+        def work(session: Session) -> tuple[str, datetime] | None:
+            row = session.get(LaneQrCodeRow, lane_id)
+            return None if row is None else (row.url, row.fetched_at)
+
+        return await self._in_session(work)
 
     async def outbox_backlog(self) -> int:
         def work(session: Session) -> int:

@@ -163,3 +163,13 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = _when()
     next_attempt_at: datetime = _when()
     sent_at: datetime | None = _when(default=None, nullable=True)
+
+
+class LaneQrCodeRow(SQLModel, table=True):
+    """The payment QR code Bolink gave each exit lane, kept so the exit screen can show it while Bolink is away."""
+
+    __tablename__ = "lane_qrcodes"
+
+    lane_id: str = Field(primary_key=True, max_length=16)
+    url: str
+    fetched_at: datetime = _when()
