@@ -6,11 +6,16 @@ import asyncio
 import contextlib
 import logging
 import logging.handlers
+import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from booth_app import __version__
+from booth_app.bolink.client import Account
+from booth_app.bolink.service import BolinkOptions, BolinkService
 from booth_app.config import Settings, database_url, load_settings
 from booth_app.store import Store
 
@@ -55,10 +60,59 @@ async def open_store(settings: Settings, data_dir: Path) -> Store:
     return store
 
 
+def bolink_options(settings: Settings, ukey: str) -> BolinkOptions:
+    bolink = settings.bolink
+    return BolinkOptions(
+        sdk_url=bolink.sdk_url,
+        union_api_url=bolink.union_api_url,
+        account=Account(settings.park.union_id, settings.park.park_id, bolink.local_id, ukey),
+        timeout_s=bolink.timeout_s,
+        poll_timeout_s=bolink.poll_timeout_s,
+        uploads_per_s=bolink.uploads_per_s,
+    )
+
+
+@contextlib.asynccontextmanager
+async def bolink_running(settings: Settings, store: Store, *, demo: bool) -> AsyncIterator[BolinkService | None]:
+    """Bolink reporting for as long as the app runs (and, in the demo, the Bolink simulator it talks to)."""
+    simulator = None
+    if demo:
+        from booth_app.sim.bolink import DEMO_UKEY, BolinkSim
+
+        os.environ.setdefault(settings.park.ukey_env, DEMO_UKEY)
+        address = urlsplit(settings.bolink.sdk_url)
+        simulator = BolinkSim(parks={settings.park.park_id: DEMO_UKEY}, union_id=settings.park.union_id)
+        try:
+            await simulator.start(address.hostname or "127.0.0.1", address.port or 80)
+        except OSError as exc:
+            log.error("the demo Bolink simulator could not start on %s: %s", settings.bolink.sdk_url, exc)
+            simulator = None
+    service = None
+    ukey = settings.ukey()
+    if not settings.bolink.enabled:
+        log.info("Bolink reporting is switched off in the configuration; reports stay in the local database")
+    elif ukey is None:
+        log.warning(
+            "no Bolink ukey in $%s or the keyring: reports wait in the local database until there is one",
+            settings.park.ukey_env,
+        )
+    else:
+        exits = [lane.id for lane in settings.lanes if lane.direction == "out"]
+        service = BolinkService(bolink_options(settings, ukey), store, exit_lanes=exits)
+        await service.start()
+    try:
+        yield service
+    finally:
+        if service is not None:
+            await service.stop()
+        if simulator is not None:
+            await simulator.stop()
+
+
 # ---------------------------------------------------------------- headless
 
 
-async def _headless(settings: Settings, data_dir: Path) -> None:
+async def _headless(settings: Settings, data_dir: Path, *, demo: bool) -> None:
     store = await open_store(settings, data_dir)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -72,16 +126,17 @@ async def _headless(settings: Settings, data_dir: Path) -> None:
         len(settings.lanes),
     )
     try:
-        await stop.wait()
+        async with bolink_running(settings, store, demo=demo):
+            await stop.wait()
     finally:
         log.info("stopping")
         await store.close()
 
 
-def run_headless(settings: Settings, data_dir: Path) -> int:
+def run_headless(settings: Settings, data_dir: Path, *, demo: bool = False) -> int:
     setup_logging(data_dir)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_headless(settings, data_dir))
+        asyncio.run(_headless(settings, data_dir, demo=demo))
     return 0
 
 
@@ -122,7 +177,8 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
             " (demo)" if demo else "",
         )
         try:
-            await closed
+            async with bolink_running(settings, store, demo=demo):
+                await closed
         finally:
             await store.close()
 

@@ -1,4 +1,5 @@
-"""The command line: `booth-app [--config FILE] [--data-dir DIR] [--demo] [--headless]` and `check-config FILE`."""
+"""The command line: `booth-app [--config FILE] [--data-dir DIR] [--demo] [--headless]`, `check-config FILE` and
+`sim KIND …` (one simulator on its own)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
         "check-config", help="check a configuration file: exit 0 if good, 2 with one line per problem if not"
     )
     check.add_argument("file", type=Path, metavar="FILE")
+    sim = commands.add_parser(
+        "sim",
+        help="run one simulator on its own (e.g. `sim bolink --port 9000`); `sim KIND --help` lists its options",
+        add_help=False,
+    )
+    sim.add_argument("kind", choices=sorted(SIMULATORS), metavar="KIND", help=", ".join(sorted(SIMULATORS)))
+    sim.add_argument("options", nargs=argparse.REMAINDER, help="the simulator's own options")
     return parser
+
+
+SIMULATORS = {  # kind -> module with main(argv) -> exit code
+    "bolink": "booth_app.sim.bolink",
+    "display": "booth_app.sim.display_board",
+    "relay": "booth_app.sim.relay",
+}
+
+
+def run_simulator(kind: str, options: list[str]) -> int:
+    import importlib
+
+    module = importlib.import_module(SIMULATORS[kind])
+    code: int = module.main(options)
+    return code
 
 
 def check_config(path: Path) -> int:
@@ -67,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
         return check_config(args.file)
+    if args.command == "sim":
+        return run_simulator(args.kind, args.options)
 
     from booth_app import app  # the heavy imports (Qt, SQLAlchemy) only when the app really starts
 
@@ -82,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"booth-app: cannot start: {exc}", file=sys.stderr)
             return EXIT_USAGE
     if args.headless:
-        return app.run_headless(settings, data_dir)
+        return app.run_headless(settings, data_dir, demo=args.demo)
     return app.run_window(settings, data_dir, demo=args.demo)
 
 

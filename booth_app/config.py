@@ -106,7 +106,9 @@ class DisplayConfig(Section):
 
 class DisplayRelayBarrier(Section):
     kind: Literal["display_relay"]
-    relay: int = Field(default=0, ge=0, le=255)
+    relay: int = Field(
+        default=1, ge=0, le=255, description="the board's relay channel that opens the gate (0 is the traffic light)"
+    )
     pulse_ms: int = Field(default=500, gt=0, le=10_000)
 
 

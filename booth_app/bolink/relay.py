@@ -52,6 +52,7 @@ class OutboxRelay:
         batch: int = 50,
         idle_s: float = 1.0,
         max_attempts: int = 30,
+        rate_limit_pause_s: float = RATE_LIMIT_PAUSE_S,
         backoff: Backoff | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -61,6 +62,7 @@ class OutboxRelay:
         self.batch = batch
         self.idle_s = idle_s
         self.max_attempts = max_attempts
+        self.rate_limit_pause_s = rate_limit_pause_s
         self.backoff = backoff or Backoff()
         self.counts = RelayCounts()
         self._clock = clock
@@ -117,8 +119,8 @@ class OutboxRelay:
         refusal = Refused(item.service, errmsg)
         if refusal.rate_limited:
             self.counts.rate_limited += 1
-            log.warning("Bolink says the booth sends too fast; pausing uploads for %g s", RATE_LIMIT_PAUSE_S)
-            return RATE_LIMIT_PAUSE_S
+            log.warning("Bolink says the booth sends too fast; pausing uploads for %g s", self.rate_limit_pause_s)
+            return self.rate_limit_pause_s
         if refusal.bad_sign or refusal.token_invalid:
             log.error("Bolink refused the booth's %s (%s): check the ukey", item.service, errmsg)
             return self._offline_delay(errmsg)

@@ -33,7 +33,7 @@ def sign(data_json: str, ukey: str) -> str:
 
 
 def verify(data_json: str, signature: str, ukey: str) -> bool:
-    return hmac.compare_digest(sign(data_json, ukey), signature.strip().upper())
+    return hmac.compare_digest(sign(data_json, ukey).encode(), signature.strip().upper().encode("utf-8"))
 
 
 def compact(value: Any) -> str:
@@ -69,8 +69,14 @@ def open_envelope(body: str | bytes, ukey: str | None) -> Envelope:
 
     Raises BadMessage with one sentence saying what is wrong.
     """
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
-    members = _members(text)
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raise BadMessage(f"the body is not UTF-8 text (byte {exc.start})") from None
+    try:
+        members = _members(text)
+    except RecursionError:
+        raise BadMessage("the body nests JSON too deeply to read") from None
     head = {key: value for key, (value, _) in members.items() if key not in ("data", "sign")}
     data, data_json = members.get("data", (None, ""))
     signature = members.get("sign", ("", ""))[0]

@@ -83,6 +83,20 @@ def test_bad_downlinks_are_one_clear_sentence(body: str, words: str) -> None:
         assert caught.value.service == "outpark"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"service_name":"x","sign":"\xff\xfe","data":{}}',
+        '{"service_name":"x","sign":"签名","data":{}}',
+        '{"service_name":"x","sign":"A","data":' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+    ids=["not-utf8", "non-ascii-sign", "deep-nesting"],
+)
+def test_hostile_bodies_are_bad_messages_too(body: str | bytes) -> None:
+    with pytest.raises(BadMessage):
+        open_envelope(body, "K")
+
+
 def test_a_tampered_field_fails_the_check() -> None:
     body = envelope('{"order_id":"o1","total":5}', "K", service_name="outpark")
     with pytest.raises(BadMessage, match="does not match"):
@@ -98,7 +112,7 @@ def test_any_data_round_trips_through_an_envelope(data: dict[str, object]) -> No
     assert opened.head["token"] == "t"
 
 
-@given(st.text(max_size=80))
-def test_garbage_bodies_raise_only_bad_message(body: str) -> None:
+@given(st.one_of(st.text(max_size=80), st.binary(max_size=80)))
+def test_garbage_bodies_raise_only_bad_message(body: str | bytes) -> None:
     with contextlib.suppress(BadMessage):
         open_envelope(body, "K")

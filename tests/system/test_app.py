@@ -76,3 +76,66 @@ def test_a_missing_configuration_is_one_sentence_and_exit_2(tmp_path: Path) -> N
         result.stderr.strip() == f"booth-app: cannot start: {tmp_path / 'booth.toml'}: the configuration file does "
         "not exist"
     )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_the_headless_demo_reports_to_its_bolink_simulator(tmp_path: Path) -> None:
+    with start("--demo", "--headless", data_dir=tmp_path) as app:
+        log_file = tmp_path / "demo" / "logs" / "booth.log"
+        wait_for_log(log_file, "Bolink reporting started", app)
+        wait_for_log(log_file, "Bolink is reachable", app)
+        deadline = time.monotonic() + 30
+        rows: list[tuple[str, str]] = []
+        while time.monotonic() < deadline and len(rows) < 2:
+            with sqlite3.connect(tmp_path / "demo" / "booth.db") as db:
+                rows = db.execute("SELECT lane_id, url FROM lane_qrcodes ORDER BY lane_id").fetchall()
+            time.sleep(0.2)
+        app.send_signal(signal.SIGTERM)
+        output = app.communicate(timeout=30)[0]
+    assert app.returncode == 0, output
+    assert "Traceback" not in output
+    assert [lane for lane, _ in rows] == ["B1", "B2"]  # each exit lane's payment QR code, cached
+    assert all(url.startswith("http://127.0.0.1:19000/") for _, url in rows)
+
+
+@pytest.mark.slow
+def test_the_bolink_simulator_runs_on_its_own(tmp_path: Path) -> None:
+    import httpx
+
+    from booth_app.bolink.messages import Login
+    from booth_app.bolink.signing import envelope
+    from booth_app.sim.bolink import DEMO_UKEY
+
+    port = free_port()
+    login = envelope(
+        Login(union_id="200188", park_id="1001", local_id="t").json_text(), DEMO_UKEY, service_name="login"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-m", "booth_app.cli", "sim", "bolink", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as sim:
+        deadline = time.monotonic() + 30
+        reply: dict[str, object] = {}
+        while time.monotonic() < deadline and sim.poll() is None:
+            try:
+                reply = httpx.post(f"http://127.0.0.1:{port}/bpd/upload.do", content=login.encode()).json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        sim.send_signal(signal.SIGTERM)
+        output = sim.communicate(timeout=30)[0]
+    assert reply.get("state") == 1, output
+    assert reply.get("token")
+    assert sim.returncode == 0, output
+    assert f"Bolink simulator on http://127.0.0.1:{port}" in output
