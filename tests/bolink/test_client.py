@@ -26,7 +26,7 @@ from booth_app.bolink.messages import (
 )
 from booth_app.sim.bolink import BolinkSim
 
-from .conftest import ACCOUNT, PARK, RecordingHandler
+from .conftest import ACCOUNT, PARK, RecordingHandler, until
 
 ENTRY = {
     "car_number": "京A12345",
@@ -186,6 +186,9 @@ async def test_the_poll_loop_survives_every_fault(
         await sim.fault(fault)
         await asyncio.sleep(0.4)
         await sim.fault(None)
+    await sim.fault("slow", delay=2.6)  # longer than the client waits for a long poll (0.3 s + 2 s)
+    await until(lambda: not pump.client.link.online, within=5)
+    await sim.fault(None)
     sim.expire_tokens()
     assert (await sim.remote_gate("B1", timeout=10))["state"] == 1
     assert len(handler.of(OperateLiftrod)) == 1
