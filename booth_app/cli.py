@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 SIMULATORS = {  # kind -> module with main(argv) -> exit code
     "bolink": "booth_app.sim.bolink",
+    "camera": "booth_app.sim.camera",
     "display": "booth_app.sim.display_board",
     "relay": "booth_app.sim.relay",
 }

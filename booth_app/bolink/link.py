@@ -83,9 +83,13 @@ class SlidingWindow:
         self._times: deque[float] = deque()
 
     @classmethod
-    def per_second(cls, rate: float) -> SlidingWindow:
-        """A pace of `rate` events a second: never more than floor(rate) in any one second, evenly spaced."""
-        return cls(max(1, math.floor(rate)), 1.0, min_gap=1.0 / rate)
+    def per_second(cls, rate: float, *, jitter_s: float = 0.02) -> SlidingWindow:
+        """A pace of about `rate` events a second: never more than floor(rate) in any one second, evenly spaced.
+
+        The window is `jitter_s` longer than a second so that requests arriving a little unevenly at the far end
+        still never put floor(rate) + 1 into one of its seconds.
+        """
+        return cls(max(1, math.floor(rate)), 1.0 + jitter_s, min_gap=1.0 / rate)
 
     def _wait_needed(self, reserve: int) -> float:
         now = self._clock()
