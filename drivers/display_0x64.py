@@ -1,4 +1,4 @@
-"""The lane's LED/voice display board, serial protocol "0x64": frames, CRC, command builders, a decoder, a driver.
+"""The lane's LED/voice display board, serial protocol "0x64": frames, CRC, command builders and a decoder.
 
 The protocol is described in `display-board-0x64.md` (shared protocols folder); section numbers below refer to it.
 
@@ -6,9 +6,7 @@ The protocol is described in `display-board-0x64.md` (shared protocols folder); 
 * Builders (`show_text`, `show_lines`, `speak`, `relay`, ...) return a `Command` (code and DATA) without an address, so
   one command can go to any board: `encode_frame(address, *command)`.
 * `FrameDecoder` turns a byte stream into `Frame`s, skipping (and counting) junk and bad CRCs.
-* `DisplayBus` drives one serial port (one RS485 line) through `drivers.serial_link.SerialLink`; `DisplayBus.board(a)`
-  gives the `DisplayBoard` at address `a`, whose `send(command)` waits for the ACK, retries, and reports whether the
-  board is answering.
+* The driver that talks to boards over a port is `drivers.display_bus`.
 
 Text is GBK (section 4); a character GBK cannot hold raises `GbkEncodingError` before anything is sent. Defaults for
 fields the page leaves open (speed, dwell, font) are this driver's choice and are keyword arguments everywhere.
@@ -16,16 +14,13 @@ fields the page leaves open (speed, dwell, font) are this driver's choice and ar
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import enum
 import logging
 import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
-
-from drivers.serial_link import Backoff, SerialLink, SerialLinkError, StateCallback
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +51,7 @@ class Cmd(enum.IntEnum):
 
 
 _LONG_COMMANDS = frozenset({Cmd.QR_BITMAP_PAGE})
-_REPLIES_WITHOUT_ACK = frozenset({Cmd.GPS, Cmd.READ_INPUTS})  # their reply DATA is not an ACK byte (section 3)
+REPLIES_WITHOUT_ACK = frozenset({Cmd.GPS, Cmd.READ_INPUTS})  # their reply DATA is not an ACK byte (section 3)
 
 
 # ---------------------------------------------------------------------------------------------------- frames and CRC
@@ -90,8 +85,8 @@ def version_for(cmd: int) -> int:
 
 def pack_frame(address: int, version: int, cmd: int, data: bytes, packet: bytes = SINGLE_PACKET) -> bytes:
     """DA VR PN CMD DL DATA CRC with an explicit VR and PN (replies, tests); most callers want `encode_frame`."""
-    _check_byte("address", address)
-    _check_byte("command", cmd)
+    check_byte("address", address)
+    check_byte("command", cmd)
     if len(packet) != 2:
         raise ValueError(f"packet number must be 2 bytes, not {len(packet)}")
     if version == VR_SHORT:
@@ -115,7 +110,7 @@ def encode_frame(address: int, cmd: int, data: bytes) -> bytes:
 
 def encode_ack(address: int, cmd: int, ack: int = 0) -> bytes:
     """The board's usual reply (section 3): DA VR FF FF CMD, DL 1, ACK (0 = done)."""
-    _check_byte("ACK", ack)
+    check_byte("ACK", ack)
     return pack_frame(address, version_for(cmd), cmd, bytes([ack]))
 
 
@@ -169,7 +164,7 @@ def encode_gbk(text: str, what: str = "text") -> bytes:
         raise GbkEncodingError(what, text, exc.start) from None
 
 
-def _check_byte(name: str, value: int, low: int = 0, high: int = 255) -> int:
+def check_byte(name: str, value: int, low: int = 0, high: int = 255) -> int:
     if not low <= value <= high:
         raise ValueError(f"{name} must be {low}..{high}, not {value}")
     return value
@@ -198,7 +193,7 @@ YELLOW = Color(0xFF, 0xFF, 0x00)
 
 def _color(color: Color) -> bytes:
     for name, value in zip(("red", "green", "blue", "alpha"), color, strict=True):
-        _check_byte(f"colour {name}", value)
+        check_byte(f"colour {name}", value)
     return bytes(color)
 
 
@@ -270,8 +265,8 @@ def set_clock(when: datetime.datetime, *, weekday: int | None = None) -> Command
     `weekday` is the W byte, passed through as given. By default it follows the vendor text (1 = Sunday, 2..7 = Monday
     ..Saturday); the vendor's own sample contradicts that and boards do not seem to check it (section 5.2).
     """
-    _check_byte("year", when.year, 1970, 2099)
-    w = when.isoweekday() % 7 + 1 if weekday is None else _check_byte("weekday", weekday)
+    check_byte("year", when.year, 1970, 2099)
+    w = when.isoweekday() % 7 + 1 if weekday is None else check_byte("weekday", weekday)
     data = struct.pack("<HBBBBBB", when.year, when.month, when.day, w, when.hour, when.minute, when.second)
     return Command(Cmd.SET_CLOCK, data)
 
@@ -281,15 +276,15 @@ def relay(channel: int, seconds: int, *, option: int = 1) -> Command:
 
     `option` is OF, which the board ignores; the vendor samples send 1.
     """
-    _check_byte("relay channel", channel)
-    _check_byte("relay seconds", seconds)
-    return Command(Cmd.RELAY, bytes([channel, _check_byte("relay option", option), 0, 0, 0, seconds]))
+    check_byte("relay channel", channel)
+    check_byte("relay seconds", seconds)
+    return Command(Cmd.RELAY, bytes([channel, check_byte("relay option", option), 0, 0, 0, seconds]))
 
 
 def speak(text: str, mode: int = VoiceMode.PLAY) -> Command:
     """0x30: say `text` (1..254 GBK bytes). Phrases must match the board's recordings; separate them with ，or 。."""
     raw = _text(text, "voice text", 254, min_bytes=1)
-    return Command(Cmd.SPEAK, bytes([_check_byte("voice mode", mode, 0, 2)]) + raw)
+    return Command(Cmd.SPEAK, bytes([check_byte("voice mode", mode, 0, 2)]) + raw)
 
 
 def stop_speaking() -> Command:
@@ -318,15 +313,15 @@ def show_text(
     raw = _text(text, "display text", MAX_SHORT_DATA - 19)
     head = bytes(
         [
-            _check_byte("line", line),
-            _check_byte("effect", effect),
-            _check_byte("speed", speed, 1, 32),
-            _check_byte("page hold", page_hold),
-            _check_byte("dwell", dwell),
+            check_byte("line", line),
+            check_byte("effect", effect),
+            check_byte("speed", speed, 1, 32),
+            check_byte("page hold", page_hold),
+            check_byte("dwell", dwell),
         ]
     )
-    _check_byte("reserved1", reserved1, 0, 0xFFFF)
-    fields = struct.pack("<HBB", reserved1, _check_byte("font", font), _check_byte("repeat", repeat))
+    check_byte("reserved1", reserved1, 0, 0xFFFF)
+    fields = struct.pack("<HBB", reserved1, check_byte("font", font), check_byte("repeat", repeat))
     return Command(Cmd.TEXT, head + fields + _color(color) + bytes(4) + bytes([len(raw), 0]) + raw)
 
 
@@ -347,14 +342,14 @@ class Line:
 def _line_block(block: Line, index: int, last: bool, legacy: bool) -> bytes:
     raw = _text(block.text, f"line {index + 1} text", 32)
     head = [
-        _check_byte("line", index if block.line is None else block.line),
-        _check_byte("effect", block.effect),
-        _check_byte("speed", block.speed),
-        _check_byte("dwell", block.dwell),
-        _check_byte("repeat", block.repeat),
+        check_byte("line", index if block.line is None else block.line),
+        check_byte("effect", block.effect),
+        check_byte("speed", block.speed),
+        check_byte("dwell", block.dwell),
+        check_byte("repeat", block.repeat),
     ]
     if not legacy:
-        head += [_check_byte("font", block.font), 0x00]  # FINDEX, FLAGS (reserved)
+        head += [check_byte("font", block.font), 0x00]  # FINDEX, FLAGS (reserved)
     return bytes(head) + _color(block.color) + bytes([len(raw)]) + raw + (b"\x00" if last else b"\x0d")
 
 
@@ -379,7 +374,7 @@ def show_lines(
     if legacy:  # SF N
         head = bytes([int(store), len(blocks)])
     else:  # SF GST N
-        head = bytes([int(store), _check_byte("page hold", page_hold), len(blocks)])
+        head = bytes([int(store), check_byte("page hold", page_hold), len(blocks)])
     data = head + body + bytes([0x0A, len(spoken)]) + spoken + b"\x00"
     if len(data) > MAX_SHORT_DATA:
         raise ValueError(f"lines and voice take {len(data)} bytes; one multi-line command holds at most 255")
@@ -388,7 +383,7 @@ def show_lines(
 
 def _page_head(show: bool, seconds: int) -> bytes:
     """SF EM ETM ST NI, shared by 0xE1, 0xE3, 0xE5; the modes and next page are reserved 0."""
-    return bytes([int(show), 0, 0, _check_byte("page seconds", seconds), 0])
+    return bytes([int(show), 0, 0, check_byte("page seconds", seconds), 0])
 
 
 def show_qr_page(
@@ -456,19 +451,19 @@ def show_qr_bitmap_page(
     if not bitmap.startswith(b"BM"):
         raise ValueError("the QR bitmap must be a Windows BMP file (starting with 'BM')")
     raw = _text(text, "QR page text", 255)
-    ven = _check_byte("speak flag", speak_flag) if speak_text else 0
+    ven = check_byte("speak flag", speak_flag) if speak_text else 0
     return Command(Cmd.QR_BITMAP_PAGE, _page_head(True, seconds) + bytes([ven, len(raw)]) + raw + bitmap)
 
 
 def show_free_spaces(count: int, *, seconds: int = 0, show: bool = True) -> Command:
     """0xE3: the free-spaces page showing `count`; `show=False` takes it down."""
-    _check_byte("free spaces", count, 0, 0xFFFFFFFF)
+    check_byte("free spaces", count, 0, 0xFFFFFFFF)
     return Command(Cmd.FREE_SPACES, _page_head(show, seconds) + struct.pack("<I", count))
 
 
 def offline_policy(policy: OfflinePolicy) -> Command:
     """0xD3: what the board does with temporary cars while the PC is away."""
-    return Command(Cmd.OFFLINE_POLICY, bytes([_check_byte("offline policy", policy, 0, 3)]))
+    return Command(Cmd.OFFLINE_POLICY, bytes([check_byte("offline policy", policy, 0, 3)]))
 
 
 # ---------------------------------------------------------------------------------------------------- decoder
@@ -554,210 +549,3 @@ class FrameDecoder:
         header = 7 if buf[at + 1] == VR_LONG else 6
         data = bytes(buf[at + header : at + length - 2])
         return Frame(buf[at], buf[at + 1], bytes(buf[at + 2 : at + 4]), buf[at + 4], data)
-
-
-# ---------------------------------------------------------------------------------------------------- driver
-
-
-class DisplayBoardError(Exception):
-    """A command did not get done; the message names the board and port."""
-
-
-class BoardRefusedError(DisplayBoardError):
-    """The board answered with an ACK other than 0."""
-
-    def __init__(self, message: str, ack: int) -> None:
-        super().__init__(message)
-        self.ack = ack
-
-
-class BoardNotAnsweringError(DisplayBoardError):
-    """No reply after every try."""
-
-
-@dataclass(frozen=True, slots=True)
-class BoardState:
-    """Whether a board answers, for whoever watches it; `message` is one sentence naming board and port."""
-
-    address: int
-    port: str
-    answering: bool
-    message: str
-
-
-BoardStateCallback = Callable[[BoardState], None]
-
-
-class DisplayBus:
-    """One serial port (an RS485 line) with one or more display boards on it, at different addresses.
-
-    One command is on the line at a time, whatever board it is for: RS485 is half duplex, so two boards answering at
-    once would garble both replies. That also makes commands to one board strictly one after another. Each try waits
-    `ack_timeout` s plus the time the frames take at `baudrate`; a command is tried `1 + retries` times.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        baudrate: int = 9600,
-        ack_timeout: float = 0.5,
-        retries: int = 2,
-        on_link_state: StateCallback | None = None,
-        backoff: Backoff | None = None,
-        read_timeout: float = 0.1,
-    ) -> None:
-        self.url = url
-        self._baudrate = baudrate
-        self._ack_timeout = ack_timeout
-        self._retries = retries
-        self._on_link_state = on_link_state
-        self._decoder = FrameDecoder()
-        self._link = SerialLink(
-            url,
-            baudrate=baudrate,
-            on_data=self._on_bytes,
-            on_state=self._link_state,
-            backoff=backoff,
-            read_timeout=read_timeout,
-        )
-        self._line = asyncio.Lock()
-        self._waiting: tuple[int, int, asyncio.Future[Frame]] | None = None
-        self._boards: dict[int, DisplayBoard] = {}
-        self.unexpected_frames = 0
-
-    @property
-    def link(self) -> SerialLink:
-        return self._link
-
-    @property
-    def decoder(self) -> FrameDecoder:
-        return self._decoder
-
-    async def start(self) -> None:
-        await self._link.start()
-
-    async def close(self) -> None:
-        await self._link.close()
-
-    async def __aenter__(self) -> DisplayBus:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    def board(self, address: int, *, on_state: BoardStateCallback | None = None) -> DisplayBoard:
-        """The board at `address` on this port (the same object each time; `on_state` replaces the watcher)."""
-        _check_byte("board address", address)
-        board = self._boards.get(address)
-        if board is None:
-            board = self._boards[address] = DisplayBoard(self, address)
-        if on_state is not None:
-            board.on_state = on_state
-        return board
-
-    async def request(self, address: int, command: Command, *, expect_reply: bool = True) -> Frame | None:
-        """Send `command` to `address` and return its reply frame (ACK checked), trying `1 + retries` times.
-
-        Raises BoardRefusedError, BoardNotAnsweringError, or SerialLinkError when the port is not open.
-        With `expect_reply=False` (boards put in never-reply mode with 0x1A) it only writes.
-        """
-        frame = encode_frame(address, *command)
-        async with self._line:
-            if not expect_reply:
-                await self._link.write(frame)
-                return None
-            reply = await self._exchange(address, command.cmd, frame)
-        self._check_ack(address, reply)
-        return reply
-
-    async def _exchange(self, address: int, cmd: int, frame: bytes) -> Frame:
-        timeout = self._ack_timeout + 2 * (len(frame) + 16) * 10 / self._baudrate  # both ways at 10 bits a byte
-        loop = asyncio.get_running_loop()
-        for _ in range(1 + self._retries):
-            waiter: asyncio.Future[Frame] = loop.create_future()
-            self._waiting = (address, cmd, waiter)
-            try:
-                await self._link.write(frame)
-                return await asyncio.wait_for(waiter, timeout)
-            except TimeoutError:
-                continue
-            finally:
-                self._waiting = None
-        raise BoardNotAnsweringError(
-            f"display board {address} on {self.url} is not answering: no reply to command 0x{cmd:02X} "
-            f"after {1 + self._retries} tries"
-        )
-
-    def _check_ack(self, address: int, reply: Frame) -> None:
-        if reply.cmd in _REPLIES_WITHOUT_ACK:
-            return
-        code = reply.data[0] if reply.data else -1  # 0x00's RET sits where the ACK does, with the same meaning
-        if code != 0:
-            raise BoardRefusedError(
-                f"display board {address} on {self.url} refused command 0x{reply.cmd:02X} (ACK {code})", code
-            )
-
-    def _on_bytes(self, data: bytes) -> None:
-        for frame in self._decoder.feed(data):
-            waiting = self._waiting
-            if waiting is not None and (frame.address, frame.cmd) == waiting[:2] and not waiting[2].done():
-                waiting[2].set_result(frame)
-            else:  # a late reply to a try we gave up on, or another device talking
-                self.unexpected_frames += 1
-                log.debug("display port %s: unexpected frame %s", self.url, frame)
-
-    def _link_state(self, connected: bool, error: str) -> None:
-        if connected:
-            self._decoder.reset()  # a partial frame from before the loss would only delay resynchronising
-        if self._on_link_state is not None:
-            self._on_link_state(connected, error)
-
-
-class DisplayBoard:
-    """One board on a `DisplayBus`. `answering` is None until the first command, then whether the last one got a reply.
-
-    A board that stops answering is reported once through `on_state` (answering False, message naming address and
-    port); the next command it answers (even with a refusal) reports it back. Nothing probes it in between: the lane's
-    next message or periodic clock sync does.
-    """
-
-    def __init__(self, bus: DisplayBus, address: int, on_state: BoardStateCallback | None = None) -> None:
-        self.bus = bus
-        self.address = address
-        self.on_state = on_state
-        self.answering: bool | None = None
-
-    async def send(self, command: Command, *, expect_reply: bool = True) -> Frame | None:
-        """Send one command and wait for its ACK (see `DisplayBus.request` for what it raises)."""
-        try:
-            reply = await self.bus.request(self.address, command, expect_reply=expect_reply)
-        except BoardRefusedError:
-            self._set_answering(True, "")
-            raise
-        except (BoardNotAnsweringError, SerialLinkError) as exc:
-            self._set_answering(False, str(exc))
-            raise
-        if expect_reply:
-            self._set_answering(True, "")
-        return reply
-
-    async def send_all(self, commands: Iterable[Command]) -> None:
-        for command in commands:
-            await self.send(command)
-
-    def _set_answering(self, answering: bool, reason: str) -> None:
-        if answering == self.answering:
-            return
-        self.answering = answering
-        where = f"display board {self.address} on {self.bus.url}"
-        if answering:
-            message = f"{where} is answering"
-        elif reason.startswith(where):
-            message = reason
-        else:
-            message = f"{where} is not answering: {reason}"
-        (log.info if answering else log.warning)("%s", message)
-        if self.on_state is not None:
-            self.on_state(BoardState(self.address, self.bus.url, answering, message))

@@ -15,12 +15,8 @@ from drivers.display_0x64 import (
     GREEN,
     RED,
     YELLOW,
-    BoardNotAnsweringError,
-    BoardRefusedError,
-    BoardState,
     Cmd,
     Command,
-    DisplayBus,
     Effect,
     Font,
     Frame,
@@ -45,6 +41,7 @@ from drivers.display_0x64 import (
     speak,
     stop_speaking,
 )
+from drivers.display_bus import BoardNotAnsweringError, BoardRefusedError, BoardState, DisplayBus
 from drivers.serial_link import Backoff, SerialLinkError
 
 STOP = "00 64 FF FF 31 00"

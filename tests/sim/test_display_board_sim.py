@@ -13,9 +13,7 @@ from booth_app.sim.display_board import DisplayBoardSim, main
 from drivers.display_0x64 import (
     RED,
     YELLOW,
-    BoardState,
     Color,
-    DisplayBus,
     GbkEncodingError,
     Line,
     OfflinePolicy,
@@ -36,6 +34,7 @@ from drivers.display_0x64 import (
     speak,
     stop_speaking,
 )
+from drivers.display_bus import BoardState, DisplayBus
 from drivers.serial_link import Backoff, SerialLinkError
 
 FAST = Backoff(initial=0.02, maximum=0.1)
