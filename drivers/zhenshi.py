@@ -290,10 +290,13 @@ class ResendCache:
 
 
 def info_response(
-    open_gate: bool, *, channel: int = 0, serial_data: Sequence[bytes] = (), serial_channel: int = 0
+    open_gate: bool, *, io: int = 0, serial_data: Sequence[bytes] = (), serial_channel: int = 0
 ) -> dict[str, Any]:
-    """`"info":"ok"` makes the camera pulse its IO output (gate opens), `"no"` keeps it shut; bytes ride along."""
-    body: dict[str, Any] = {"info": "ok" if open_gate else "no", "channelNum": channel}
+    """`"info":"ok"` makes the camera pulse its IO output (gate opens), `"no"` keeps it shut; bytes ride along.
+
+    `channelNum` is which IO output pulses (ZhenShi firmware reads it so), not the video channel of the push.
+    """
+    body: dict[str, Any] = {"info": "ok" if open_gate else "no", "channelNum": io}
     if serial_data:
         body["serialData"] = [serial_chunk(data, serial_channel) for data in serial_data]
     return {RESPONSE_KEY: body}
