@@ -57,6 +57,7 @@ SIMULATORS = {  # kind -> module with main(argv) -> exit code
     "camera": "booth_app.sim.camera",
     "display": "booth_app.sim.display_board",
     "relay": "booth_app.sim.relay",
+    "video": "booth_app.sim.camera_video",
 }
 
 
