@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from booth_app import __version__
@@ -109,6 +110,51 @@ async def bolink_running(settings: Settings, store: Store, *, demo: bool) -> Asy
             await simulator.stop()
 
 
+# ---------------------------------------------------------------- live video (window only)
+
+DEMO_VIDEO_SIZE = (960, 540)  # the demo's cameras: enough for a tile, cheap enough for four encoders on a small PC
+
+
+@contextlib.asynccontextmanager
+async def video_running(settings: Settings, tiles: dict[str, Any], *, demo: bool) -> AsyncIterator[list[Any]]:
+    """A reader per lane camera feeding its tile (and, in the demo, a synthetic camera per lane to read)."""
+    from drivers.video import VideoReader
+
+    cameras: list[Any] = []
+    if demo:
+        cameras = await asyncio.to_thread(_start_demo_cameras, settings)
+    readers = []
+    for lane in settings.lanes:
+        if lane.camera.rtsp and lane.id in tiles:
+            view = tiles[lane.id].video
+            reader = VideoReader(lane.camera.rtsp, on_frame=view.offer, on_state=view.offer_state)
+            reader.start()
+            readers.append(reader)
+    try:
+        yield readers
+    finally:
+        await asyncio.gather(*(asyncio.to_thread(reader.stop) for reader in readers))
+        await asyncio.gather(*(asyncio.to_thread(camera.stop) for camera in cameras))
+
+
+def _start_demo_cameras(settings: Settings) -> list[Any]:
+    from booth_app.sim.camera_video import SyntheticCamera
+
+    cameras = []
+    for lane in settings.lanes:
+        address = urlsplit(lane.camera.rtsp)
+        if not lane.camera.rtsp or address.port is None:
+            continue
+        camera = SyntheticCamera(address.port, plate=f"京 {lane.id}", size=DEMO_VIDEO_SIZE, host=address.hostname or "")
+        try:
+            camera.start()
+        except (OSError, RuntimeError) as exc:
+            log.warning("the demo camera of lane %s could not start: %s", lane.id, exc)
+            continue
+        cameras.append(camera)
+    return cameras
+
+
 # ---------------------------------------------------------------- headless
 
 
@@ -177,7 +223,10 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
             " (demo)" if demo else "",
         )
         try:
-            async with bolink_running(settings, store, demo=demo):
+            async with (
+                bolink_running(settings, store, demo=demo),
+                video_running(settings, {tile.lane.id: tile for tile in window.tiles}, demo=demo),
+            ):
                 await closed
         finally:
             await store.close()

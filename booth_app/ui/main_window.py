@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QMainWindow, QVBoxLay
 from booth_app import __version__
 from booth_app.config import LaneConfig, Settings
 from booth_app.store import Store
+from booth_app.ui.video_view import VideoView
 
 DIRECTION_NAMES = {"in": "入口", "out": "出口"}
 
@@ -27,12 +28,17 @@ class LaneTile(QFrame):
         font.setPointSize(16)
         font.setBold(True)
         title.setFont(font)
+        self.video = VideoView()
+        self.video.setObjectName("lane-video")
+        if not lane.camera.rtsp:
+            self.video.show_message("未配置视频（lanes.camera.rtsp）")
         self.status = QLabel("等待车辆")
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status.setObjectName("lane-status")
         layout = QVBoxLayout(self)
         layout.addWidget(title)
-        layout.addWidget(self.status, stretch=1)
+        layout.addWidget(self.video, stretch=1)
+        layout.addWidget(self.status)
 
 
 class MainWindow(QMainWindow):

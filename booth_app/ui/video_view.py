@@ -82,13 +82,16 @@ class VideoView(QWidget):
         self._shown = frame
         self.repaint()  # paint now rather than at the next event-loop pass: the picture is already a frame late
 
-    def _set_state(self, connected: bool, reason: str) -> None:
-        if connected:
-            return
-        self._message = f"无视频：{reason}" if reason else "无视频"
+    def show_message(self, text: str) -> None:
+        """Say `text` in place of the picture (until the next frame)."""
+        self._message = text
         self._image = None
         self._shown = None
         self.update()
+
+    def _set_state(self, connected: bool, reason: str) -> None:
+        if not connected:
+            self.show_message(f"无视频：{reason}" if reason else "无视频")
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
