@@ -139,3 +139,15 @@ def test_the_bolink_simulator_runs_on_its_own(tmp_path: Path) -> None:
     assert reply.get("token")
     assert sim.returncode == 0, output
     assert f"Bolink simulator on http://127.0.0.1:{port}" in output
+
+
+@pytest.mark.parametrize("kind", ["bolink", "camera", "display", "relay", "video"])
+def test_every_simulator_is_reachable_from_the_command_line(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from booth_app.cli import main
+
+    try:
+        code = main(["sim", kind, "--help"])
+    except SystemExit as done:  # argparse's own exit, when the simulator lets it through
+        code = done.code  # type: ignore[assignment]
+    assert code == 0
+    assert f"usage: booth-app sim {kind}" in capsys.readouterr().out
