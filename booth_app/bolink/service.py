@@ -65,6 +65,10 @@ class BolinkService:
         self.pump = None if handler is None else DownlinkPump(self.client, handler, self.notices)
         self._tasks: list[asyncio.Task[None]] = []
 
+    def attach(self, handler: DownlinkHandler) -> None:
+        """Answer downlinks with `handler` (the lanes), from the next `start()`."""
+        self.pump = DownlinkPump(self.client, handler, self.notices)
+
     async def start(self) -> None:
         """Start the background work (call inside the running loop)."""
         self._tasks = [
