@@ -47,6 +47,8 @@ def setup_logging(data_dir: Path) -> Path:
     console = logging.StreamHandler(sys.stderr)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
+    for chatty in ("httpx", "httpcore", "aiohttp.access", "pymodbus"):  # a line per request would drown the log
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     for handler in (file_handler, console):
         handler.setFormatter(formatter)
         root.addHandler(handler)
@@ -75,7 +77,10 @@ def bolink_options(settings: Settings, ukey: str) -> BolinkOptions:
 
 @contextlib.asynccontextmanager
 async def bolink_running(settings: Settings, store: Store, *, demo: bool) -> AsyncIterator[BolinkService | None]:
-    """Bolink reporting for as long as the app runs (and, in the demo, the Bolink simulator it talks to)."""
+    """Bolink reporting for as long as the app runs (and, in the demo, the Bolink simulator it talks to).
+
+    The service is built here and started by `lanes_running`, once the lanes can answer its downlinks.
+    """
     simulator = None
     if demo:
         from booth_app.sim.bolink import DEMO_UKEY, BolinkSim
@@ -100,7 +105,6 @@ async def bolink_running(settings: Settings, store: Store, *, demo: bool) -> Asy
     else:
         exits = [lane.id for lane in settings.lanes if lane.direction == "out"]
         service = BolinkService(bolink_options(settings, ukey), store, exit_lanes=exits)
-        await service.start()
     try:
         yield service
     finally:
@@ -108,6 +112,77 @@ async def bolink_running(settings: Settings, store: Store, *, demo: bool) -> Asy
             await service.stop()
         if simulator is not None:
             await simulator.stop()
+
+
+# ---------------------------------------------------------------- lanes
+
+
+def lane_specs(settings: Settings) -> list[Any]:
+    from booth_app.core.types import Direction
+    from booth_app.lanes.devices import LaneDeviceSpec
+    from booth_app.lanes.service import LaneSpec
+
+    specs = []
+    for lane in settings.lanes:
+        barrier = lane.barrier
+        extra: dict[str, Any] = {"pulse_ms": barrier.pulse_ms}
+        if barrier.kind == "display_relay":
+            extra["relay"] = barrier.relay
+        elif barrier.kind == "modbus":
+            extra |= {"modbus_port": barrier.port, "modbus_baudrate": barrier.baudrate,
+                      "modbus_device_id": barrier.device_id, "modbus_coil": barrier.coil}  # fmt: skip
+        else:
+            extra |= {"camera_serialno": lane.camera.serialno, "camera_io": barrier.io}
+        devices = LaneDeviceSpec(
+            lane.id, lane.display.port, lane.display.baudrate, lane.display.address, barrier.kind, **extra
+        )
+        specs.append(LaneSpec(lane.id, Direction(lane.direction), lane.camera.serialno, lane.camera.ip, devices))
+    return specs
+
+
+@contextlib.asynccontextmanager
+async def lanes_running(
+    settings: Settings, store: Store, bolink: BolinkService | None, *, demo: bool
+) -> AsyncIterator[Any]:
+    """The lanes: camera listener, controllers and devices (and, in the demo, the boards and relay they talk to)."""
+    from booth_app.lanes.bolink_handler import LanesDownlinkHandler
+    from booth_app.lanes.controller import LaneContext
+    from booth_app.lanes.service import LaneService, ListenerSpec
+
+    async with contextlib.AsyncExitStack() as stack:
+        if demo:
+            await _start_demo_devices(settings, stack)
+        context = LaneContext(
+            store, settings.tariff.to_tariff(), settings.rule_settings(), bolink=bolink,
+            offline_policy=settings.offline.temp_car_policy, etc_vendor=settings.bolink.etc_vendor,
+        )  # fmt: skip
+        listener = settings.camera_listener
+        service = LaneService(lane_specs(settings), context, ListenerSpec(listener.host, listener.port, listener.path))
+        await service.start()
+        stack.push_async_callback(service.stop)
+        if bolink is not None:
+            bolink.attach(LanesDownlinkHandler(service.controllers, client=bolink.client, notices=bolink.notices))
+            await bolink.start()
+        yield service
+
+
+async def _start_demo_devices(settings: Settings, stack: contextlib.AsyncExitStack) -> None:
+    """A display board simulator on every board port of the demo, and a relay board on every Modbus port."""
+    from booth_app.sim.display_board import DisplayBoardSim
+    from booth_app.sim.relay import RelayBoardSim
+
+    display_ports = {lane.display.port for lane in settings.lanes}
+    relay_ports = {lane.barrier.port for lane in settings.lanes if lane.barrier.kind == "modbus"}
+    for ports, factory in ((display_ports, DisplayBoardSim), (relay_ports, RelayBoardSim)):
+        for port in sorted(ports):
+            address = urlsplit(port)
+            simulator: Any = factory()
+            try:
+                await simulator.start(address.hostname or "127.0.0.1", address.port or 0)
+            except OSError as exc:
+                log.error("the demo's simulated device on %s could not start: %s", port, exc)
+                continue
+            stack.push_async_callback(simulator.stop)
 
 
 # ---------------------------------------------------------------- live video (window only)
@@ -172,7 +247,10 @@ async def _headless(settings: Settings, data_dir: Path, *, demo: bool) -> None:
         len(settings.lanes),
     )
     try:
-        async with bolink_running(settings, store, demo=demo):
+        async with (
+            bolink_running(settings, store, demo=demo) as bolink,
+            lanes_running(settings, store, bolink, demo=demo),
+        ):
             await stop.wait()
     finally:
         log.info("stopping")
@@ -224,7 +302,8 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
         )
         try:
             async with (
-                bolink_running(settings, store, demo=demo),
+                bolink_running(settings, store, demo=demo) as bolink,
+                lanes_running(settings, store, bolink, demo=demo),
                 video_running(settings, {tile.lane.id: tile for tile in window.tiles}, demo=demo),
             ):
                 await closed

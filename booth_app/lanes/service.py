@@ -17,7 +17,7 @@ from typing import Any
 
 from booth_app.core.plates import normalise
 from booth_app.core.types import Direction, PlateRead
-from booth_app.lanes.camera_listener import CameraListener
+from booth_app.lanes.camera_listener import CameraListener, CameraListenerError
 from booth_app.lanes.controller import LaneContext, LaneController
 from booth_app.lanes.devices import LaneDevices, LaneDeviceSpec, open_lane_devices
 from drivers.zhenshi import PlatePush
@@ -72,7 +72,12 @@ class LaneService:
             on_read=self.on_read,
             pending=self.devices.camera_pending,
         )
-        await self.listener.start()
+        try:
+            await self.listener.start()
+        except CameraListenerError as exc:  # the lanes still take Bolink's and the cashier's commands
+            log.error("%s; no plate reads until it can (is another booth-app running?)", exc)
+            self.listener = None
+            return
         log.info("%d lanes running; cameras push to %s", len(self.specs), self.listener.url)
 
     async def stop(self) -> None:
