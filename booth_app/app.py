@@ -76,42 +76,52 @@ def bolink_options(settings: Settings, ukey: str) -> BolinkOptions:
 
 
 @contextlib.asynccontextmanager
-async def bolink_running(settings: Settings, store: Store, *, demo: bool) -> AsyncIterator[BolinkService | None]:
-    """Bolink reporting for as long as the app runs (and, in the demo, the Bolink simulator it talks to).
+async def demo_bolink(settings: Settings, *, demo: bool) -> AsyncIterator[Any]:
+    """The demo's Bolink simulator on the demo configuration's Bolink URL (nothing outside the demo)."""
+    if not demo:
+        yield None
+        return
+    from booth_app.sim.bolink import DEMO_UKEY, BolinkSim
+
+    os.environ.setdefault(settings.park.ukey_env, DEMO_UKEY)
+    address = urlsplit(settings.bolink.sdk_url)
+    simulator = BolinkSim(parks={settings.park.park_id: DEMO_UKEY}, union_id=settings.park.union_id)
+    try:
+        await simulator.start(address.hostname or "127.0.0.1", address.port or 80)
+    except OSError as exc:
+        log.error("the demo Bolink simulator could not start on %s: %s", settings.bolink.sdk_url, exc)
+        yield None
+        return
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@contextlib.asynccontextmanager
+async def bolink_running(settings: Settings, store: Store) -> AsyncIterator[BolinkService | None]:
+    """Bolink reporting for as long as the app runs; None when it is switched off or has no ukey.
 
     The service is built here and started by `lanes_running`, once the lanes can answer its downlinks.
     """
-    simulator = None
-    if demo:
-        from booth_app.sim.bolink import DEMO_UKEY, BolinkSim
-
-        os.environ.setdefault(settings.park.ukey_env, DEMO_UKEY)
-        address = urlsplit(settings.bolink.sdk_url)
-        simulator = BolinkSim(parks={settings.park.park_id: DEMO_UKEY}, union_id=settings.park.union_id)
-        try:
-            await simulator.start(address.hostname or "127.0.0.1", address.port or 80)
-        except OSError as exc:
-            log.error("the demo Bolink simulator could not start on %s: %s", settings.bolink.sdk_url, exc)
-            simulator = None
-    service = None
     ukey = settings.ukey()
     if not settings.bolink.enabled:
         log.info("Bolink reporting is switched off in the configuration; reports stay in the local database")
-    elif ukey is None:
+        yield None
+        return
+    if ukey is None:
         log.warning(
             "no Bolink ukey in $%s or the keyring: reports wait in the local database until there is one",
             settings.park.ukey_env,
         )
-    else:
-        exits = [lane.id for lane in settings.lanes if lane.direction == "out"]
-        service = BolinkService(bolink_options(settings, ukey), store, exit_lanes=exits)
+        yield None
+        return
+    exits = [lane.id for lane in settings.lanes if lane.direction == "out"]
+    service = BolinkService(bolink_options(settings, ukey), store, exit_lanes=exits)
     try:
         yield service
     finally:
-        if service is not None:
-            await service.stop()
-        if simulator is not None:
-            await simulator.stop()
+        await service.stop()
 
 
 # ---------------------------------------------------------------- lanes
@@ -142,7 +152,7 @@ def lane_specs(settings: Settings) -> list[Any]:
 
 @contextlib.asynccontextmanager
 async def lanes_running(
-    settings: Settings, store: Store, bolink: BolinkService | None, *, demo: bool
+    settings: Settings, store: Store, bolink: BolinkService | None, *, demo: bool, simulator: Any = None
 ) -> AsyncIterator[Any]:
     """The lanes: camera listener, controllers and devices (and, in the demo, the boards and relay they talk to)."""
     from booth_app.lanes.bolink_handler import LanesDownlinkHandler
@@ -163,7 +173,34 @@ async def lanes_running(
         if bolink is not None:
             bolink.attach(LanesDownlinkHandler(service.controllers, client=bolink.client, notices=bolink.notices))
             await bolink.start()
+        if demo and service.listener is not None:
+            traffic = asyncio.create_task(_demo_traffic(settings, service, simulator), name="demo-traffic")
+            stack.push_async_callback(_cancel, traffic)
         yield service
+
+
+async def _demo_traffic(settings: Settings, service: Any, simulator: Any) -> None:
+    from booth_app.sim.traffic import DemoLane, DemoTraffic
+
+    lanes_no = {lane.id: lane.lane_no for lane in settings.lanes}
+
+    async def etc(lane_id: str) -> object:
+        return await service.controllers[lane_id].pay_by_etc(lanes_no[lane_id], wait_s=20)
+
+    traffic = DemoTraffic(
+        service.listener.url,
+        [DemoLane(lane.id, lane.direction, lane.camera.serialno) for lane in settings.lanes],
+        simulator,
+        regulars=[vehicle.plate for vehicle in settings.vehicles if vehicle.kind != "blacklist"],
+        on_etc=etc,
+    )
+    await traffic.run()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _start_demo_devices(settings: Settings, stack: contextlib.AsyncExitStack) -> None:
@@ -248,8 +285,9 @@ async def _headless(settings: Settings, data_dir: Path, *, demo: bool) -> None:
     )
     try:
         async with (
-            bolink_running(settings, store, demo=demo) as bolink,
-            lanes_running(settings, store, bolink, demo=demo),
+            demo_bolink(settings, demo=demo) as simulator,
+            bolink_running(settings, store) as bolink,
+            lanes_running(settings, store, bolink, demo=demo, simulator=simulator),
         ):
             await stop.wait()
     finally:
@@ -302,8 +340,9 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
         )
         try:
             async with (
-                bolink_running(settings, store, demo=demo) as bolink,
-                lanes_running(settings, store, bolink, demo=demo),
+                demo_bolink(settings, demo=demo) as simulator,
+                bolink_running(settings, store) as bolink,
+                lanes_running(settings, store, bolink, demo=demo, simulator=simulator),
                 video_running(settings, {tile.lane.id: tile for tile in window.tiles}, demo=demo),
             ):
                 await closed

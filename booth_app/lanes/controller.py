@@ -136,6 +136,9 @@ class LaneController:
         return LaneFacts(vehicle, stay, inside, await store.count_inside(), self._last_read.get(plate))
 
     async def _carry_out(self, decision: Decision, now: datetime, plate: str, facts: LaneFacts) -> None:
+        if decision.outcome is not Outcome.IGNORED_REPEAT:
+            due = f", due {decision.due}" if decision.due else ""
+            log.info("lane %s: %s %s%s", self.lane_id, plate or "(no plate)", decision.outcome, due)
         self._emit("decision", f"{plate or '无牌'}: {decision.outcome}", decision=decision)
         for command in decision.commands:
             match command:
@@ -304,6 +307,7 @@ class LaneController:
         await self.display.hide_pay_qr()
         await self.display.show((stay.plate, "一路顺风"))
         await self.display.speak(f"{stay.plate}一路顺风")
+        log.info("lane %s: %s left, %s %s", self.lane_id, stay.plate, channel, paid)
         word = "免费放行" if channel is PaymentChannel.FREE else f"已缴 {paid:.2f} 元（{channel}）"
         self._emit("paid", f"{stay.plate} {word}")
         return stay
