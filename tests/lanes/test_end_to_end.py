@@ -4,7 +4,11 @@ Each test asserts what the board showed and said, what the gate did, what Bolink
 """
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+import httpx
+import pytest
 
 from booth_app.core.types import PaymentChannel, StayKind, StayState
 
@@ -212,3 +216,42 @@ async def test_garbage_on_the_board_line_does_not_stop_the_lane(site: Site) -> N
     await site.cameras["A1"].push("京N20001")
     await site.boards.wait_for(lambda: "京N20001" in site.board("A1").text())
     assert await site.store.inside("京N20001") is not None
+
+
+async def test_a_malformed_push_is_refused_with_one_log_line_and_the_lane_goes_on(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert site.lanes.listener is not None
+    async with httpx.AsyncClient() as http:
+        response = await http.post(site.lanes.listener.url, content=b'{"AlarmInfoPlate": {"serialno": "cam-a1"')
+    assert response.status_code == 400
+    assert len([r for r in caplog.records if r.levelname == "WARNING" and "cam-a1" in r.getMessage()]) <= 1
+    await site.cameras["A1"].push("京P30001")
+    assert await site.store.inside("京P30001") is not None
+
+
+async def test_a_downlink_with_a_bad_sign_never_opens_a_gate(site: Site) -> None:
+    site.bolink_sim.bad_downlink_signs = True
+    answer = await site.bolink_sim.ask("operate_liftrod", {"channel_id": "B1", "operate": 1})
+    assert answer["state"] == 0
+    assert site.relay_board.pulses(0) == []
+    assert await site.store.manual_releases() == []
+    site.bolink_sim.bad_downlink_signs = False
+    await site.cameras["A1"].push("京P30002")  # and the lanes carry on
+    assert await site.store.inside("京P30002") is not None
+
+
+async def test_a_read_the_camera_stored_offline_keeps_its_capture_time(site: Site) -> None:
+    earlier = datetime.now(UTC) - timedelta(minutes=40)
+    await site.cameras["A1"].push("京Q40001", at=earlier.timestamp(), offline=True)
+    stay = await site.store.inside("京Q40001")
+    assert stay is not None
+    assert abs(stay.entered_at - earlier) < timedelta(seconds=1)
+
+
+async def test_a_camera_with_a_wrong_clock_is_timed_by_this_pc(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    await site.cameras["A1"].push("京Q40002", at=(datetime.now(UTC) - timedelta(hours=5)).timestamp())
+    stay = await site.store.inside("京Q40002")
+    assert stay is not None
+    assert abs(stay.entered_at - datetime.now(UTC)) < timedelta(seconds=10)
+    assert any("clock" in r.getMessage() and "cam-a1" in r.getMessage() for r in caplog.records)
