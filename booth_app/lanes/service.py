@@ -63,6 +63,8 @@ class LaneService:
             self.controllers[spec.lane_id] = LaneController(
                 spec.lane_id, spec.direction, self.context, lane.display, lane.gate
             )
+            # What the board does on its own with a temporary car if this PC goes away (0xD3).
+            await lane.display.set_offline_policy(self.context.offline_policy)
         self.listener = CameraListener(
             self.listener_spec.host,
             self.listener_spec.port,

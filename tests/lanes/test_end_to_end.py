@@ -255,3 +255,7 @@ async def test_a_camera_with_a_wrong_clock_is_timed_by_this_pc(site: Site, caplo
     assert stay is not None
     assert abs(stay.entered_at - datetime.now(UTC)) < timedelta(seconds=10)
     assert any("clock" in r.getMessage() and "cam-a1" in r.getMessage() for r in caplog.records)
+
+
+async def test_every_board_knows_the_offline_policy(site: Site) -> None:
+    await site.boards.wait_for(lambda: all(site.board(lane).offline_policy == 2 for lane in ("A1", "A2", "B1", "B2")))
