@@ -69,6 +69,8 @@ class Stay:
     left_at: datetime | None = None
     exit_lane: str | None = None
     flags: tuple[str, ...] = field(default=())
+    entry_read_id: str = ""  # the camera read that let it in (a camera resends a read it got no answer for)
+    exit_read_id: str = ""  # the camera read that let it out
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ by the cashier, an electronic payment reported by Bolink, the wallet, ETC, or a 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -45,12 +45,11 @@ from booth_app.store.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-_counter = itertools.count(1)
-
 
 def new_order_id(lane_id: str, at: datetime) -> str:
-    """Unique per stay: lane, time to the millisecond and a counter (the idempotency key everywhere)."""
-    return f"{lane_id}_{at.astimezone(UTC):%Y%m%d%H%M%S}{at.microsecond // 1000:03d}_{next(_counter) % 10000:04d}"
+    """Unique per stay, across restarts too: lane, time to the millisecond and 24 random bits (Bolink's idempotency
+    key everywhere, so it must never repeat)."""
+    return f"{lane_id}_{at.astimezone(UTC):%Y%m%d%H%M%S}{at.microsecond // 1000:03d}_{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +72,7 @@ class PendingExit:
     due: Decimal
     total: Decimal
     since: datetime
+    read_id: str = ""  # the camera read that brought it to the gate
     sweep: tuple[datetime, Report] | None = None  # a payment code Bolink is charging: exit time and the out_park sent
     settled: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -119,12 +119,26 @@ class LaneController:
     async def handle_read(self, read: PlateRead) -> Decision:
         async with self._lock:
             now = read.read_at
+            if (done := await self.context.store.stay_by_read(read.read_id)) is not None:
+                return await self._resent(read, done)
             facts = await self._facts(read.plate)
             decision = decide(read, self.direction, facts, self.context.tariff, self.context.rules, now)
             if decision.outcome is not Outcome.IGNORED_REPEAT and read.plate:
                 self._last_read[read.plate] = now
-            await self._carry_out(decision, now, read.plate, facts)
+            await self._carry_out(decision, now, read.plate, facts, read.read_id)
             return decision
+
+    async def _resent(self, read: PlateRead, stay: Stay) -> Decision:
+        """A read the store already acted on, sent again by a camera that got no answer (e.g. the booth restarted
+        between the commit and the answer): no second order; the gate opens again, since the car may still wait."""
+        entering = stay.entry_read_id == read.read_id
+        log.info("lane %s: %s was resent; order %s already has it", self.lane_id, read.plate, stay.order_id)
+        outcome = Outcome.ENTRY_OPEN if entering else Outcome.EXIT_OPEN
+        greeting = "欢迎光临" if entering else "一路顺风"
+        commands = (OpenBarrier(f"{'entry' if entering else 'exit'}:resent"), ShowText((stay.plate, greeting)))
+        decision = Decision(outcome, stay.plate, commands, stay=stay, flags=("resent",))
+        await self._carry_out(decision, read.read_at, stay.plate, LaneFacts(), read.read_id)
+        return decision
 
     async def _facts(self, plate: str) -> LaneFacts:
         store = self.context.store
@@ -135,7 +149,9 @@ class LaneController:
         inside = await store.stays_inside() if self.direction is Direction.OUT and stay is None else ()
         return LaneFacts(vehicle, stay, inside, await store.count_inside(), self._last_read.get(plate))
 
-    async def _carry_out(self, decision: Decision, now: datetime, plate: str, facts: LaneFacts) -> None:
+    async def _carry_out(
+        self, decision: Decision, now: datetime, plate: str, facts: LaneFacts, read_id: str = ""
+    ) -> None:
         if decision.outcome is not Outcome.IGNORED_REPEAT:
             due = f", due {decision.due}" if decision.due else ""
             log.info("lane %s: %s %s%s", self.lane_id, plate or "(no plate)", decision.outcome, due)
@@ -143,11 +159,11 @@ class LaneController:
         for command in decision.commands:
             match command:
                 case CreateStay(kind=kind, supersedes=supersedes):
-                    await self._enter(plate, kind, now, facts.occupied, supersedes)
+                    await self._enter(plate, kind, now, facts.occupied, supersedes, read_id)
                 case CloseStay(pay_type=pay_type):
                     assert decision.stay is not None
                     total = decision.fee.total if decision.fee is not None else ZERO
-                    await self._leave(decision.stay, now, total, [], month=pay_type == "monthuser")
+                    await self._leave(decision.stay, now, total, [], month=pay_type == "monthuser", read_id=read_id)
                 case OpenBarrier(reason=reason):
                     await self._open(reason)
                 case ShowText(lines=lines):
@@ -157,13 +173,15 @@ class LaneController:
                 case AlertCashier(message=message, level=level):
                     self._emit("alert", message, level)
                 case AwaitPayment(amount=amount):
-                    await self._await_payment(decision, amount, now)
+                    await self._await_payment(decision, amount, now, read_id)
                 case AwaitMatch():
                     self.match = decision
                     self._emit("match", f"{plate} 待人工匹配", "warning", decision)
 
-    async def _enter(self, plate: str, kind: StayKind, now: datetime, occupied: int, supersedes: str | None) -> Stay:
-        stay = Stay(new_order_id(self.lane_id, now), plate, now, self.lane_id, kind)
+    async def _enter(
+        self, plate: str, kind: StayKind, now: datetime, occupied: int, supersedes: str | None, read_id: str = ""
+    ) -> Stay:
+        stay = Stay(new_order_id(self.lane_id, now), plate, now, self.lane_id, kind, entry_read_id=read_id)
         free = max(0, self.context.rules.capacity - occupied - 1)
         await self.context.store.enter(stay, [reports.in_park(stay, empty_plot=free)], supersedes=supersedes)
         self.context.reported()
@@ -181,12 +199,14 @@ class LaneController:
         month: bool = False,
         free_reason: str | None = None,
         sent: Report | None = None,
+        read_id: str = "",
     ) -> Stay:
         """Close the stay; `sent` is the out_park already sent for it (a payment code), written again unchanged."""
         report = sent or await self._out_park(stay, now, total, payments, month=month, free_reason=free_reason)
         left = await self.context.store.leave(
-            stay.order_id, left_at=now, exit_lane=self.lane_id, fee=total, payments=payments, reports=[report]
-        )
+            stay.order_id, left_at=now, exit_lane=self.lane_id, fee=total, payments=payments, reports=[report],
+            exit_read_id=read_id,
+        )  # fmt: skip
         self.context.reported()
         return left
 
@@ -225,10 +245,10 @@ class LaneController:
 
     # ------------------------------------------------------------ exits that owe money
 
-    async def _await_payment(self, decision: Decision, due: Decimal, now: datetime) -> None:
+    async def _await_payment(self, decision: Decision, due: Decimal, now: datetime, read_id: str = "") -> None:
         assert decision.stay is not None
         total = decision.fee.total if decision.fee is not None else due
-        self.pending = PendingExit(decision.stay, decision, due, total, now)
+        self.pending = PendingExit(decision.stay, decision, due, total, now, read_id)
         self.match = None
         self._emit("pending", f"{decision.plate} 应缴 {due:.2f} 元", "info", decision)
         if self.context.online():
@@ -295,7 +315,7 @@ class LaneController:
         try:
             stay = await self._leave(
                 pending.stay, left_at, pending.total, payments, sent=sent,
-                free_reason=reason if channel is PaymentChannel.FREE else None,
+                free_reason=reason if channel is PaymentChannel.FREE else None, read_id=pending.read_id,
             )  # fmt: skip
         except StoreError as exc:  # it left meanwhile (e.g. released by hand on another path)
             log.warning("lane %s: %s", self.lane_id, exc)

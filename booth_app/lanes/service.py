@@ -8,6 +8,7 @@ hour per camera) that the camera's clock is off.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,13 @@ class ListenerSpec:
     host: str
     port: int
     path: str
+
+
+def read_id(push: PlatePush) -> str:
+    """A read's identity as the camera gives it (serial, plate id and capture time): a resend carries the same."""
+    sec, usec = push.timestamp
+    text = f"{push.camera}:{push.plate_id}:{sec}.{usec:06d}"
+    return text if len(text) <= 64 else hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
 class LaneService:
@@ -96,7 +104,7 @@ class LaneService:
             self.event_time(push),
             color=push.colour.name.lower(),
             confidence=push.confidence,
-            read_id=f"{push.camera}:{push.plate_id}",
+            read_id=read_id(push),
         )
         await controller.handle_read(read)
         return None  # the gate is opened by the lane's barrier (a camera-IO barrier queues its pulse for this answer)

@@ -148,6 +148,7 @@ class Store:
         payments: Sequence[Payment] = (),
         reports: Sequence[Report] = (),
         flags: Sequence[str] = (),
+        exit_read_id: str = "",
     ) -> Stay:
         """Close a stay with what was paid at the exit; refuses a stay that has already left."""
 
@@ -160,6 +161,7 @@ class Store:
             row.state = StayState.LEFT
             row.left_at = left_at
             row.exit_lane = exit_lane
+            row.exit_read_id = exit_read_id
             row.fee = fee
             for flag in flags:
                 row.flags = convert.add_flag(row.flags, flag)
@@ -192,6 +194,19 @@ class Store:
             return convert.stay(row) if row is not None else None
 
         return await self._in_session(work)
+
+    async def stay_by_read(self, read_id: str) -> Stay | None:
+        """The stay a camera read already let in or out (a camera resends a read it got no answer for)."""
+
+        def work(session: Session) -> Stay | None:
+            row = session.exec(
+                select(StayRow).where(
+                    sa.or_(col(StayRow.entry_read_id) == read_id, col(StayRow.exit_read_id) == read_id)
+                )
+            ).first()
+            return None if row is None else convert.stay(row)
+
+        return await self._in_session(work) if read_id else None
 
     async def inside(self, plate: str) -> Stay | None:
         """The stay of a car with exactly this plate that is in the lot now (the newest, if the data disagrees)."""

@@ -55,6 +55,8 @@ class StayRow(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_stays_plate_state", "plate", "state"),
         sa.Index("ix_stays_state_entered", "state", "entered_at"),
+        sa.Index("ix_stays_entry_read_id", "entry_read_id"),
+        sa.Index("ix_stays_exit_read_id", "exit_read_id"),
     )
 
     order_id: str = Field(primary_key=True, max_length=48)
@@ -66,6 +68,7 @@ class StayRow(SQLModel, table=True):
     entered_at: datetime = _when()
     entry_read_id: str = Field(default="", max_length=64)
     exit_lane: str | None = Field(default=None, max_length=16)
+    exit_read_id: str = Field(default="", max_length=64)
     left_at: datetime | None = _when(default=None, nullable=True)
     fee: Decimal = _money()  # what the tariff asked at the exit
     paid: Decimal = _money()  # every payment for this stay, prepaid included
