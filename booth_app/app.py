@@ -152,7 +152,13 @@ def lane_specs(settings: Settings) -> list[Any]:
 
 @contextlib.asynccontextmanager
 async def lanes_running(
-    settings: Settings, store: Store, bolink: BolinkService | None, *, demo: bool, simulator: Any = None
+    settings: Settings,
+    store: Store,
+    bolink: BolinkService | None,
+    *,
+    demo: bool,
+    simulator: Any = None,
+    listeners: list[Any] | None = None,
 ) -> AsyncIterator[Any]:
     """The lanes: camera listener, controllers and devices (and, in the demo, the boards and relay they talk to)."""
     from booth_app.lanes.bolink_handler import LanesDownlinkHandler
@@ -165,6 +171,7 @@ async def lanes_running(
         context = LaneContext(
             store, settings.tariff.to_tariff(), settings.rule_settings(), bolink=bolink,
             offline_policy=settings.offline.temp_car_policy, etc_vendor=settings.bolink.etc_vendor,
+            listeners=list(listeners or ()),
         )  # fmt: skip
         listener = settings.camera_listener
         service = LaneService(lane_specs(settings), context, ListenerSpec(listener.host, listener.port, listener.path))
@@ -195,6 +202,15 @@ async def _demo_traffic(settings: Settings, service: Any, simulator: Any) -> Non
         on_etc=etc,
     )
     await traffic.run()
+
+
+async def _keep_refreshing(window: Any, every_s: float = 2.0) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await window.refresh()
+        except Exception:
+            log.exception("the window could not refresh its counts")
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -310,6 +326,7 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from booth_app.ui.bridge import Bridge
     from booth_app.ui.main_window import MainWindow
 
     setup_logging(data_dir)
@@ -329,6 +346,8 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
         app.lastWindowClosed.connect(on_last_window_closed)
         store = await open_store(settings, data_dir)
         window = MainWindow(settings, store, demo=demo)
+        bridge = Bridge()
+        window.attach(bridge)
         window.show()
         await window.refresh()
         log.info(
@@ -342,10 +361,18 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
             async with (
                 demo_bolink(settings, demo=demo) as simulator,
                 bolink_running(settings, store) as bolink,
-                lanes_running(settings, store, bolink, demo=demo, simulator=simulator),
+                lanes_running(
+                    settings, store, bolink, demo=demo, simulator=simulator, listeners=[bridge.on_lane_event]
+                ),
                 video_running(settings, {tile.lane.id: tile for tile in window.tiles}, demo=demo),
             ):
-                await closed
+                if bolink is not None:
+                    bridge.watch_link(bolink.link)
+                refresher = asyncio.create_task(_keep_refreshing(window))
+                try:
+                    await closed
+                finally:
+                    await _cancel(refresher)
         finally:
             await store.close()
 

@@ -8,7 +8,9 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QMainWindow, QVBoxLay
 
 from booth_app import __version__
 from booth_app.config import LaneConfig, Settings
+from booth_app.lanes.controller import LaneEvent
 from booth_app.store import Store
+from booth_app.ui.bridge import Bridge
 from booth_app.ui.video_view import VideoView
 
 DIRECTION_NAMES = {"in": "入口", "out": "出口"}
@@ -40,6 +42,14 @@ class LaneTile(QFrame):
         layout.addWidget(self.video, stretch=1)
         layout.addWidget(self.status)
 
+    def show_event(self, event: LaneEvent) -> None:
+        """The lane's latest word: what it decided, what it waits for, or what went wrong."""
+        if event.kind == "decision" and event.decision is not None and event.decision.outcome == "ignored_repeat":
+            return
+        colour = {"alarm": "#b00020", "warning": "#9a6700"}.get(event.level, "")
+        self.status.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+        self.status.setText(event.text)
+
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, store: Store, *, demo: bool = False) -> None:
@@ -58,9 +68,26 @@ class MainWindow(QMainWindow):
         central.setLayout(grid)
         self.setCentralWidget(central)
         self.occupancy = QLabel()
+        self.bolink_state = QLabel("泊链：未连接")
+        self.bolink_state.setObjectName("bolink-state")
+        self.statusBar().addPermanentWidget(self.bolink_state)
         self.statusBar().addPermanentWidget(self.occupancy)
+
+    def attach(self, bridge: Bridge) -> None:
+        """Observe the services through the bridge."""
+        tiles = {tile.lane.id: tile for tile in self.tiles}
+        bridge.lane_event.connect(
+            lambda event: tiles[event.lane_id].show_event(event) if event.lane_id in tiles else None
+        )
+        bridge.bolink_changed.connect(self.show_bolink)
+
+    def show_bolink(self, online: bool, reason: str) -> None:
+        self.bolink_state.setText("泊链在线" if online else f"泊链离线：{reason}")
+        self.bolink_state.setStyleSheet("" if online else "color: #b00020; font-weight: bold;")
 
     async def refresh(self) -> None:
         inside = await self.store.count_inside()
+        backlog = await self.store.outbox_backlog()
         free = max(0, self.settings.park.capacity - inside)
-        self.occupancy.setText(f"在场 {inside} 辆 · 余位 {free} / {self.settings.park.capacity}")
+        waiting = f" · 待上传 {backlog}" if backlog else ""
+        self.occupancy.setText(f"在场 {inside} 辆 · 余位 {free} / {self.settings.park.capacity}{waiting}")
