@@ -27,3 +27,4 @@ class Bridge(QObject):
 
     def watch_link(self, link: Link) -> None:
         self._unsubscribe.append(link.subscribe(lambda online, reason: self.bolink_changed.emit(online, reason)))
+        self.bolink_changed.emit(link.online, link.reason)  # where it stands now: it may have changed already

@@ -14,6 +14,17 @@ from booth_app.ui.bridge import Bridge
 from booth_app.ui.video_view import VideoView
 
 DIRECTION_NAMES = {"in": "入口", "out": "出口"}
+OUTCOME_NAMES = {
+    "entry_open": "已入场",
+    "entry_refused_blacklist": "黑名单，禁止入场",
+    "entry_refused_full": "车位已满",
+    "entry_refused_expired": "月卡过期，禁止入场",
+    "exit_open": "已放行",
+    "exit_fee_due": "待缴费",
+    "exit_confirm_match": "请确认车牌",
+    "exit_no_stay": "无入场记录",
+    "no_plate": "无牌车",
+}
 
 
 class LaneTile(QFrame):
@@ -46,9 +57,15 @@ class LaneTile(QFrame):
         """The lane's latest word: what it decided, what it waits for, or what went wrong."""
         if event.kind == "decision" and event.decision is not None and event.decision.outcome == "ignored_repeat":
             return
+        text = event.text
+        if event.kind == "decision" and event.decision is not None:
+            decision = event.decision
+            text = f"{decision.plate or '无牌车'}  {OUTCOME_NAMES.get(decision.outcome, decision.outcome)}"
+            if decision.due:
+                text += f"  应缴 {decision.due:.2f} 元"
         colour = {"alarm": "#b00020", "warning": "#9a6700"}.get(event.level, "")
         self.status.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
-        self.status.setText(event.text)
+        self.status.setText(text)
 
 
 class MainWindow(QMainWindow):
