@@ -1,6 +1,7 @@
 """A whole car park on this machine: the lanes service with real HTTP pushes from simulated cameras, real bytes to a
-simulated display board and relay board, the real Bolink client and relay against the Bolink simulator, and a real
-SQLite store. Four lanes: A1 and A2 in, B1 and B2 out; every kind of barrier is in use."""
+simulated display board (through a pty for lane A1, a socket for the others) and relay board, the real Bolink client
+and relay against the Bolink simulator, and a real SQLite store. Four lanes: A1 and A2 in, B1 and B2 out; every kind
+of barrier is in use."""
 
 import asyncio
 import contextlib
@@ -84,6 +85,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
         bolink_sim = await stack.enter_async_context(BolinkSim(parks={"1001": UKEY}, poll_timeout=0.5))
         boards = DisplayBoardSim()
         await boards.start()
+        board_pty = boards.start_pty()  # lane A1's board is on a pty, the others on a socket: both are serial ports
         stack.push_async_callback(boards.stop)
         relay_board = RelayBoardSim()
         await relay_board.start()
@@ -106,7 +108,8 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
         context = LaneContext(store, TARIFF, rules, bolink=bolink, offline_policy="cash")
 
         def spec(lane_id: str, direction: Direction, kind: str, **extra: object) -> LaneSpec:
-            devices = LaneDeviceSpec(lane_id, boards.url, 9600, ADDRESSES[lane_id], kind, **extra)  # type: ignore[arg-type]
+            port = board_pty if lane_id == "A1" else boards.url
+            devices = LaneDeviceSpec(lane_id, port, 9600, ADDRESSES[lane_id], kind, **extra)  # type: ignore[arg-type]
             return LaneSpec(lane_id, direction, f"cam-{lane_id.lower()}", "", devices)
 
         specs = [
