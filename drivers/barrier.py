@@ -1,7 +1,7 @@
 """Barrier gates (道闸): one interface, three ways to close the dry contact that lifts the arm.
 
 A gate arm goes up when something closes a relay for about half a second and comes down by its ground loop after the
-car (`/work/shared/protocols/barrier.md`). Which relay differs per lane, so each lane gets one of:
+car (`barrier.md` in the shared protocols folder). Which relay differs per lane, so each lane gets one of:
 
 * `DisplayRelayBarrier`: a relay output of the lane's LED/voice board, through an injected `send_relay` callable (the
   board driver lives elsewhere and shares its serial port with the display text);

@@ -1,6 +1,6 @@
 """ZhenShi (Vzenith) licence-plate camera: parse its HTTP push, recognise resends, and build its answers.
 
-The camera POSTs one JSON object per read (`/work/shared/protocols/lpr-camera.md`), UTF-8 or, on some firmware, GBK.
+The camera POSTs one JSON object per read (`lpr-camera.md` among the shared protocols), UTF-8 or, on some firmware, GBK.
 `parse_push` turns the body into a frozen `PlatePush` or raises `PushError` (a ValueError) whose message is one sentence
 naming what is wrong; nothing else escapes it, whatever the bytes. The answer to a push (or to a poll in "comet" mode)
 is the command channel back to the camera: `info_response`, `serial_data_response`, `ioctrl_response`, `idle_response`,
