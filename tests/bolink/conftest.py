@@ -28,6 +28,7 @@ from booth_app.bolink.messages import (
 from booth_app.sim.bolink import BolinkSim
 from booth_app.store.engine import sqlite_url
 from booth_app.store.store import Store
+from tests.helpers import until  # noqa: F401 - the tests import it from here
 
 UKEY = "TESTUKEY12345678"
 PARK = "1001"
@@ -125,18 +126,3 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     opened = await Store.open(sqlite_url(tmp_path / "booth.db"), booth="test")
     yield opened
     await opened.close()
-
-
-async def until(condition, *, within: float = 10.0, every: float = 0.02) -> None:  # type: ignore[no-untyped-def]
-    """Wait until `condition()` (sync or async) is true; fail the test after `within` seconds."""
-    import asyncio
-    import inspect
-
-    async with asyncio.timeout(within):
-        while True:
-            value = condition()
-            if inspect.isawaitable(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(every)

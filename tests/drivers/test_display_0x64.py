@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import given, settings
@@ -43,6 +42,7 @@ from drivers.display_0x64 import (
 )
 from drivers.display_bus import BoardNotAnsweringError, BoardRefusedError, BoardState, DisplayBus
 from drivers.serial_link import Backoff, SerialLinkError
+from tests.helpers import FAST, display_board_sim, display_bus  # noqa: F401 - fixtures sim, bus
 
 STOP = "00 64 FF FF 31 00"
 TING_CHE = "CD A3 B3 B5"  # 停车 in GBK, from section 4
@@ -312,24 +312,6 @@ def test_every_frame_spliced_with_junk_is_found(pieces: list[tuple[bytes, bytes]
 
 
 # ---------------------------------------------------------------------------------------------------- driver
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[DisplayBoardSim]:
-    sim = DisplayBoardSim()
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
-async def bus(sim: DisplayBoardSim) -> AsyncIterator[DisplayBus]:
-    bus = DisplayBus(sim.url, ack_timeout=0.2, retries=2, backoff=Backoff(0.02, 0.1))
-    await bus.start()
-    async with asyncio.timeout(5):
-        await bus.link.wait_connected()
-    yield bus
-    await bus.close()
 
 
 async def test_a_command_is_acknowledged(sim: DisplayBoardSim, bus: DisplayBus) -> None:

@@ -3,10 +3,8 @@ simulated display board (through a pty for lane A1, a socket for the others) and
 and relay against the Bolink simulator, and a real SQLite store. Four lanes: A1 and A2 in, B1 and B2 out; every kind
 of barrier is in use."""
 
-import asyncio
 import contextlib
-import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -30,6 +28,7 @@ from booth_app.sim.display_board import BoardView, DisplayBoardSim
 from booth_app.sim.relay import RelayBoardSim
 from booth_app.store.engine import sqlite_url
 from booth_app.store.store import Store
+from tests.helpers import until
 
 UKEY = "SITEUKEY12345678"
 ADDRESSES = {"A1": 1, "A2": 2, "B1": 3, "B2": 4}
@@ -65,18 +64,6 @@ class Site:
     async def uploaded(self, service: str, order_id: str, *, within: float = 10.0) -> dict:
         await until(lambda: (service, order_id) in self.bolink_sim.processed, within=within)
         return self.bolink_sim.processed[(service, order_id)].data
-
-
-async def until(condition: Callable[[], object], *, within: float = 10.0, every: float = 0.02) -> None:
-    """Wait until `condition()` (sync or async) is true; fail the test after `within` seconds."""
-    async with asyncio.timeout(within):
-        while True:
-            value = condition()
-            if inspect.isawaitable(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(every)
 
 
 @pytest.fixture

@@ -29,30 +29,11 @@ from booth_app.sim.relay import RelayBoardSim
 from drivers.barrier import BarrierError, BarrierState, CameraIoBarrier, DisplayRelayBarrier, ModbusBarrier
 from drivers.display_0x64 import GREEN, RED, YELLOW, Cmd, RelayChannel, VoiceMode
 from drivers.display_bus import DisplayBus
-from drivers.serial_link import Backoff
 from drivers.zhenshi import ioctrl_response
+from tests.helpers import FAST, display_board_sim, display_bus  # noqa: F401 - fixtures sim, bus
 
-FAST = Backoff(initial=0.02, maximum=0.1)
 LOGGER = "booth_app.lanes.devices"
 open_quickly = functools.partial(open_lane_devices, ack_timeout=0.2, retries=1, backoff=FAST)
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[DisplayBoardSim]:
-    sim = DisplayBoardSim()
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
-async def bus(sim: DisplayBoardSim) -> AsyncIterator[DisplayBus]:
-    bus = DisplayBus(sim.url, ack_timeout=0.2, retries=1, backoff=FAST)
-    await bus.start()
-    async with asyncio.timeout(5):
-        await bus.link.wait_connected()
-    yield bus
-    await bus.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import socket
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -35,27 +34,8 @@ from drivers.display_0x64 import (
     stop_speaking,
 )
 from drivers.display_bus import BoardState, DisplayBus
-from drivers.serial_link import Backoff, SerialLinkError
-
-FAST = Backoff(initial=0.02, maximum=0.1)
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[DisplayBoardSim]:
-    sim = DisplayBoardSim()
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
-async def bus(sim: DisplayBoardSim) -> AsyncIterator[DisplayBus]:
-    bus = DisplayBus(sim.url, ack_timeout=0.2, retries=1, backoff=FAST)
-    await bus.start()
-    async with asyncio.timeout(5):
-        await bus.link.wait_connected()
-    yield bus
-    await bus.close()
+from drivers.serial_link import SerialLinkError
+from tests.helpers import FAST, display_board_sim, display_bus  # noqa: F401 - fixtures sim, bus
 
 
 async def exchange(sim: DisplayBoardSim, data: bytes, reply_size: int) -> bytes:
