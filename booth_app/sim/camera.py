@@ -2,7 +2,9 @@
 
 `SimCamera` POSTs the push body printed on the protocol page (UTF-8, or GBK like some firmware) and keeps every answer
 it got, counting the ones that would have opened its gate (`"info":"ok"` or an IO pulse) and collecting the bytes
-meant for the display board on its RS485 port. Command line:
+meant for the display board on its RS485 port. Like the firmware with pictures switched on, each push carries a small
+JPEG of the scene and one of the plate (`paint_car`: numpy and PyAV's mjpeg encoder, painted once per plate and
+colour, on a worker thread so the event loop the booth shares in the tests never waits for it). Command line:
 `booth-app sim camera --to URL --serialno S [--plate P]… [--every SECONDS] [--count N] [--charset utf-8|gbk]`.
 """
 
@@ -12,18 +14,26 @@ import argparse
 import asyncio
 import base64
 import binascii
+import hashlib
 import itertools
 import json
 import random
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
 from types import TracebackType
 from typing import Any, Final, Literal
 
+import av
 import httpx
+import numpy as np
+import numpy.typing as npt
 
 from booth_app.core.plates import PlateKind, classify, normalise
+from booth_app.sim.camera_video import _text_mask
 from drivers.zhenshi import NO_PLATE, RESPONSE_KEY, IoValue, PlateColour
 
 DEFAULT_URL: Final = "http://127.0.0.1:8088/lpr/zhenshi"  # camera_listener's defaults in the configuration
@@ -33,12 +43,21 @@ _PROVINCES: Final = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘�
 _LETTERS: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # plates use no I or O: they look like 1 and 0
 _DIGITS: Final = "0123456789"
 
+Rect = tuple[int, int, int, int]  # left, top, right, bottom
+
 
 class SimCamera:
     """One camera pushing to `url`; use `async with` to keep one connection open, as the firmware does."""
 
     def __init__(
-        self, url: str, *, serialno: str, ip: str = "127.0.0.1", charset: Charset = "utf-8", timeout_s: float = 5.0
+        self,
+        url: str,
+        *,
+        serialno: str,
+        ip: str = "127.0.0.1",
+        charset: Charset = "utf-8",
+        timeout_s: float = 5.0,
+        pictures: bool = True,
     ) -> None:
         if charset not in ("utf-8", "gbk"):
             raise ValueError(f"a ZhenShi camera pushes UTF-8 or GBK, not {charset!r}")
@@ -46,6 +65,7 @@ class SimCamera:
         self.serialno = serialno
         self.ip = ip
         self.charset: Charset = charset
+        self.pictures = pictures  # paint and send the scene and the plate crop with each push
         self.answers: list[dict[str, Any]] = []
         self.statuses: list[int] = []  # HTTP status of each answer, beside `answers`
         self.serial_data: list[bytes] = []  # bytes the booth sent for the camera's RS485 port, in order
@@ -53,6 +73,7 @@ class SimCamera:
         self._timeout_s = timeout_s
         self._plate_ids = itertools.count(1)
         self._last_body: bytes | None = None
+        self.last_sent: str | None = None  # the plate of the last push that left the camera ("" for no plate)
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> SimCamera:
@@ -76,20 +97,32 @@ class SimCamera:
         confidence: int = 92,
         plate_id: int | None = None,
         image_jpeg: bytes | None = None,
+        plate_image_jpeg: bytes | None = None,
         offline: bool = False,
         at: float | None = None,
+        shows: str | None = None,
     ) -> dict[str, Any]:
-        """Push one read (None = the camera saw a vehicle but read no plate) and return the booth's answer."""
+        """Push one read (None = the camera saw a vehicle but read no plate) and return the booth's answer.
+
+        Pictures not given are painted (if `pictures`) showing `shows`, the plate really on the car (default: the
+        plate read; a misread shows the true plate in its pictures, as a real camera's would).
+        """
+        location = None
+        if self.pictures and image_jpeg is None and plate_image_jpeg is None:
+            painted = await car_pictures(shows if shows is not None else plate, _known_colour(colour))
+            image_jpeg, plate_image_jpeg, location = painted.full, painted.plate, painted.location
         body = self.body(
             plate,
             colour=colour,
             confidence=confidence,
             plate_id=next(self._plate_ids) if plate_id is None else plate_id,
             image_jpeg=image_jpeg,
+            plate_image_jpeg=plate_image_jpeg,
+            location=location,
             offline=offline,
             at=time.time() if at is None else at,
         )
-        self._last_body = body
+        self._last_body, self.last_sent = body, plate or ""
         return await self._post(body, {"Content-Type": f"application/json; charset={self.charset}"})
 
     async def resend_last(self) -> dict[str, Any]:
@@ -113,8 +146,11 @@ class SimCamera:
         image_jpeg: bytes | None,
         offline: bool,
         at: float,
+        plate_image_jpeg: bytes | None = None,
+        location: Rect | None = None,
     ) -> bytes:
         """The push exactly as the protocol page prints it, encoded in this camera's charset."""
+        left, top, right, bottom = location or (0, 0, 0, 0)
         result: dict[str, Any] = {
             "license": NO_PLATE if plate is None else plate,
             "colorType": int(colour) if plate is not None else int(PlateColour.UNKNOWN),
@@ -124,11 +160,13 @@ class SimCamera:
             "triggerType": 8,
             "plateid": plate_id,
             "timeStamp": {"Timeval": {"sec": int(at), "usec": int(at * 1_000_000) % 1_000_000}},
-            "location": {"RECT": {"left": 0, "top": 0, "right": 0, "bottom": 0}},
+            "location": {"RECT": {"left": left, "top": top, "right": right, "bottom": bottom}},
             "isoffline": int(offline),
         }
         if image_jpeg is not None:  # optional in the format; the booth keeps it when it comes
             result["imageFile"] = base64.b64encode(image_jpeg).decode("ascii")
+        if plate_image_jpeg is not None:
+            result["imageFragmentFile"] = base64.b64encode(plate_image_jpeg).decode("ascii")
         alarm = {
             "channel": 0,
             "deviceName": "IVS",
@@ -176,6 +214,96 @@ class SimCamera:
 def _form_parts(form: Mapping[str, str] | None) -> dict[str, tuple[None, str]] | None:
     """The heartbeat goes as multipart/form-data text fields, as the firmware sends it."""
     return None if form is None else {name: (None, value) for name, value in form.items()}
+
+
+# ---------------------------------------------------------------- pictures
+
+PICTURE_SIZE: Final = (640, 360)  # the scene; enough for the cashier to tell one car from another
+_PLATE_LOOKS: Final[Mapping[PlateColour, tuple[tuple[int, int, int], tuple[int, int, int]]]] = {
+    PlateColour.BLUE: ((20, 70, 200), (250, 250, 250)),  # background, characters
+    PlateColour.YELLOW: ((245, 195, 20), (15, 15, 15)),
+    PlateColour.WHITE: ((240, 240, 240), (15, 15, 15)),
+    PlateColour.BLACK: ((20, 20, 20), (250, 250, 250)),
+    PlateColour.GREEN: ((70, 190, 100), (15, 15, 15)),
+    PlateColour.YELLOW_GREEN: ((170, 205, 40), (15, 15, 15)),
+}
+_BODIES: Final = ((180, 180, 185), (40, 40, 45), (150, 30, 35), (235, 235, 230), (60, 80, 120), (110, 110, 105))
+_PAINTED_MAX: Final = 512
+_painted: OrderedDict[tuple[str | None, PlateColour], CarPictures] = OrderedDict()
+
+
+@dataclass(frozen=True, slots=True)
+class CarPictures:
+    """A push's pictures: the scene, the plate crop (None with no plate) and where the plate is in the scene."""
+
+    full: bytes
+    plate: bytes | None
+    location: Rect | None
+
+
+def _known_colour(colour: PlateColour | int) -> PlateColour:
+    try:
+        return PlateColour(colour)
+    except ValueError:  # a code newer firmware uses: painted like an unknown one
+        return PlateColour.UNKNOWN
+
+
+async def car_pictures(plate: str | None, colour: PlateColour) -> CarPictures:
+    """`paint_car`, remembered per plate and colour, and painted off the event loop."""
+    key = (plate, colour)
+    painted = _painted.get(key)
+    if painted is None:
+        painted = await asyncio.to_thread(paint_car, plate, colour)
+        _painted[key] = painted
+        if len(_painted) > _PAINTED_MAX:
+            _painted.popitem(last=False)
+    return painted
+
+
+def paint_car(plate: str | None, colour: PlateColour) -> CarPictures:
+    """A car in the lane at dusk, its body colour picked by the plate, with the plate painted where a camera sees it.
+
+    The plate's background follows its colour (blue, yellow, white, black, green; unknown ones are blue); only the
+    characters the synthetic font has are drawn (other provinces show as a box).
+    """
+    width, height = PICTURE_SIZE
+    ramp = np.linspace(55, 120, height, dtype=np.float32)[:, None, None]  # darker sky, lighter road
+    scene = np.broadcast_to(ramp * np.array([0.9, 1.0, 1.1], dtype=np.float32), (height, width, 3)).astype(np.uint8)
+    pick = hashlib.sha1((plate or "").encode(), usedforsecurity=False).digest()[0]
+    scene[120:330, 150:490] = _BODIES[pick % len(_BODIES)]
+    scene[135:205, 190:450] = (30, 35, 45)  # the windscreen
+    scene[300:330, 150:490] = (25, 25, 25)  # the bumper
+    if not plate:
+        return CarPictures(_jpeg(scene), None, None)
+    crop = _plate_crop(plate, colour)
+    crop_h, crop_w = crop.shape[:2]
+    left, top = (width - crop_w) // 2, 300 - crop_h
+    scene[top : top + crop_h, left : left + crop_w] = crop
+    return CarPictures(_jpeg(scene), _jpeg(crop), (left, top, left + crop_w, top + crop_h))
+
+
+def _plate_crop(plate: str, colour: PlateColour) -> npt.NDArray[np.uint8]:
+    background, ink = _PLATE_LOOKS.get(colour, _PLATE_LOOKS[PlateColour.BLUE])
+    mask = _text_mask(plate, 3)[:, :300]
+    height, width = 56, max(176, mask.shape[1] + 24 + mask.shape[1] % 2)  # even sides: the JPEG is 4:2:0
+    crop = np.empty((height, width, 3), dtype=np.uint8)
+    crop[:] = background
+    if colour is PlateColour.GREEN:  # new-energy plates fade from white-green at the top
+        crop[:] = np.linspace((200, 235, 205), background, height, dtype=np.float32)[:, None, :].astype(np.uint8)
+    crop[:2], crop[-2:], crop[:, :2], crop[:, -2:] = ink, ink, ink, ink  # the rim
+    top, left = (height - mask.shape[0]) // 2, (width - mask.shape[1]) // 2
+    crop[top : top + mask.shape[0], left : left + mask.shape[1]][mask] = ink
+    return crop
+
+
+def _jpeg(rgb: npt.NDArray[np.uint8]) -> bytes:
+    height, width = rgb.shape[:2]
+    codec = av.CodecContext.create("mjpeg", "w")
+    codec.width, codec.height = width, height
+    codec.pix_fmt = "yuvj420p"
+    codec.time_base = Fraction(1, 25)
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuvj420p")
+    return b"".join(bytes(packet) for packet in [*codec.encode(frame), *codec.encode(None)])
 
 
 # ---------------------------------------------------------------- command line

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import random
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+import av
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from booth_app.core.plates import is_valid, normalise
 from booth_app.lanes.camera_listener import CameraListener
-from booth_app.sim.camera import SimCamera, main, random_plate
+from booth_app.sim.camera import SimCamera, car_pictures, main, paint_car, random_plate
 from drivers.zhenshi import NO_PLATE, PlateColour, PlatePush, idle_response, info_response, parse_push
 
 JPEG = b"\xff\xd8\xff\xe0 tiny \xff\xd9"
@@ -139,3 +143,84 @@ def test_main_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--charset", "latin-1"]) == 2
     assert main(["--every", "-1"]) == 2
     capsys.readouterr()
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def decoded(jpeg: bytes) -> npt.NDArray[np.uint8]:
+    """The picture as RGB pixels, through FFmpeg's JPEG decoder (fails on anything that is not a whole JPEG)."""
+    assert jpeg[:2] == b"\xff\xd8"
+    assert jpeg[-2:] == b"\xff\xd9"
+    with av.open(io.BytesIO(jpeg), format="jpeg_pipe") as container:
+        frame = next(container.decode(video=0))
+        return frame.to_ndarray(format="rgb24")
+
+
+async def test_each_push_carries_a_scene_and_a_plate_crop(listener: CameraListener, recorder: Recorder) -> None:
+    async with SimCamera(listener.url, serialno="sim-1") as camera:
+        await camera.push("京A12345", colour=PlateColour.YELLOW)
+    [(_, push)] = recorder.reads
+    assert push.image_jpeg is not None
+    assert push.plate_image_jpeg is not None
+    scene, crop = decoded(push.image_jpeg), decoded(push.plate_image_jpeg)
+    assert scene.shape == (360, 640, 3)
+    assert push.location is not None
+    left, top, right, bottom = push.location
+    assert 0 <= left < right <= 640
+    assert 0 <= top < bottom <= 360
+    assert crop.shape == (bottom - top, right - left, 3)
+    plate_in_scene = scene[top:bottom, left:right].astype(int)
+    assert np.abs(plate_in_scene - crop.astype(int)).mean() < 12  # the crop is the plate where the scene has it
+
+
+@pytest.mark.parametrize(
+    ("colour", "looks_right"),
+    [
+        (PlateColour.BLUE, lambda r, g, b: b > r + 100 and b > g + 60),
+        (PlateColour.YELLOW, lambda r, g, b: r > 180 and g > 150 and b < 90),
+        (PlateColour.GREEN, lambda r, g, b: g > r + 60 and g > b + 40),
+        (PlateColour.WHITE, lambda r, g, b: min(r, g, b) > 200),
+        (PlateColour.BLACK, lambda r, g, b: max(r, g, b) < 60),
+    ],
+)
+def test_the_crop_has_the_plates_colour(colour: PlateColour, looks_right: Callable[[int, int, int], bool]) -> None:
+    crop = decoded(paint_car("京A12345", colour).plate or b"")
+    background = crop[-8:-4, 4:10].reshape(-1, 3).mean(axis=0)  # inside the rim, below and left of the characters
+    assert looks_right(*(int(v) for v in background)), background
+
+
+async def test_pictures_are_painted_once_per_plate_and_colour() -> None:
+    first = await car_pictures("京B54321", PlateColour.BLUE)
+    assert await car_pictures("京B54321", PlateColour.BLUE) is first
+    yellow = await car_pictures("京B54321", PlateColour.YELLOW)
+    assert yellow.plate != first.plate
+    assert yellow.full != first.full
+
+
+async def test_no_plate_means_a_scene_without_a_crop_and_pictures_can_be_off(
+    listener: CameraListener, recorder: Recorder
+) -> None:
+    async with SimCamera(listener.url, serialno="sim-1") as camera:
+        await camera.push(None)
+    async with SimCamera(listener.url, serialno="sim-1", pictures=False) as camera:
+        await camera.push("京A12345")
+    (_, unplated), (_, bare) = recorder.reads
+    assert unplated.image_jpeg is not None
+    assert decoded(unplated.image_jpeg).shape == (360, 640, 3)
+    assert unplated.plate_image_jpeg is None
+    assert (bare.image_jpeg, bare.plate_image_jpeg, bare.location) == (None, None, (0, 0, 0, 0))
+
+
+async def test_a_misread_shows_the_true_plate_and_odd_colours_still_paint(
+    listener: CameraListener, recorder: Recorder
+) -> None:
+    async with SimCamera(listener.url, serialno="sim-1") as camera:
+        await camera.push("京A1234S", shows="京A12345")
+        await camera.push("京A12345", colour=9)  # a code newer firmware might send
+    (_, misread), (_, odd) = recorder.reads
+    assert misread.plate == "京A1234S"
+    assert misread.image_jpeg == paint_car("京A12345", PlateColour.BLUE).full
+    assert odd.plate_image_jpeg == paint_car("京A12345", PlateColour.UNKNOWN).plate
+    assert odd.plate_image_jpeg is not None
+    assert decoded(odd.plate_image_jpeg).shape[0] == 56

@@ -460,6 +460,9 @@ address = {spec.address}
         for lane in self.lanes.values():
             if not lane.unanswered:
                 continue
+            if lane.camera.last_sent != lane.last_plate:  # the crash came while the camera still painted the read:
+                lane.unanswered = False  # it never left the camera, so there is nothing to resend
+                continue
             await lane.camera.resend_last()
             assert lane.camera.statuses[-1] == 200, f"lane {lane.spec.id}: resend answered {lane.camera.answers[-1]}"
             lane.unanswered = False
