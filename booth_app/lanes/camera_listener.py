@@ -5,6 +5,7 @@ bytes for the display board on its RS485 port). For every push this module parse
 lane from the camera's serial number (else its address), recognises the camera's resends, asks the lane what to do
 (`on_read`) and answers with that plus whatever is queued for the camera (`pending`, e.g. a camera-IO barrier's open).
 The same URL takes the camera's heartbeat / comet poll, answered with the queued commands or `{"status":"ok"}`.
+`on_contact(lane, polled)` hears of every push and poll from a known camera (the lane's health: is its camera there).
 
 Refusals follow the page: an unknown camera gets 403 ("403-style refusal"), a body that is not a push gets 400; both
 carry `"info":"no"` too, so firmware that reads only the body still keeps the gate shut. Each refusal is one WARNING,
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 OnRead = Callable[[str, PlatePush], Awaitable[Mapping[str, Any] | None]]
 Pending = Callable[[str], Sequence[Mapping[str, Any]]]
+OnContact = Callable[[str, bool], None]  # (lane, polled): a known camera pushed (False) or polled (True)
 
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024  # a push with both pictures at full resolution runs to a few MiB of base64
 ANSWER_MEMORY: Final = 1024  # answers kept for resends: a camera resends within seconds, not 1024 cars later
@@ -107,6 +109,7 @@ class CameraListener:
         lanes_by_ip: Mapping[str, str],
         on_read: OnRead,
         pending: Pending | None = None,
+        on_contact: OnContact | None = None,
         resend_cache: ResendCache | None = None,
         poll_hold_s: float = 0.0,
         warn_every_s: float = 60.0,
@@ -124,6 +127,7 @@ class CameraListener:
         self._serial_of_lane = {lane: serial for serial, lane in lanes_by_serial.items()}
         self._on_read = on_read
         self._pending = pending
+        self._on_contact = on_contact
         self._resends = resend_cache if resend_cache is not None else ResendCache()
         self._answers: OrderedDict[tuple[str, int, int, int], asyncio.Future[dict[str, Any]]] = OrderedDict()
         self._poll_hold_s = poll_hold_s
@@ -214,6 +218,7 @@ class CameraListener:
         return _json_response(_refusal(f"no camera listener at {request.path}; push to {self.path}"), 404)
 
     async def _read(self, lane: str, push: PlatePush) -> web.Response:
+        self._contact(lane, polled=False)
         key = push.resend_key
         if self._resends.seen(push):
             self.counters.resends += 1
@@ -280,6 +285,7 @@ class CameraListener:
         if lane is None:
             return self._refuse_unknown(serialno or ip or sender, sender)
         self.counters.polls += 1
+        self._contact(lane, polled=True)
         commands = self._take_pending(lane, serialno)
         deadline = asyncio.get_running_loop().time() + self._poll_hold_s
         # comet mode: the camera polls again as soon as it has an answer, so holding an empty poll a while (if asked
@@ -305,6 +311,14 @@ class CameraListener:
                     )
                 return lane
         return None
+
+    def _contact(self, lane: str, *, polled: bool) -> None:
+        if self._on_contact is None:
+            return
+        try:
+            self._on_contact(lane, polled)
+        except Exception:  # whoever watches the cameras must not cost one its answer
+            log.exception("noting contact with lane %s's camera failed", lane)
 
     def _take_pending(self, lane: str, serialno: str | None) -> list[Mapping[str, Any]]:
         if self._pending is None:

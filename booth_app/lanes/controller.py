@@ -4,6 +4,12 @@ The order is the durability rule: a stay (and its Bolink report, in the outbox) 
 so a crash at any instant never leaves a car through a gate with no record. Reads at one lane are handled one at a
 time. At an exit with a fee the lane holds a `PendingExit` until the money arrives by whichever path: cash confirmed
 by the cashier, an electronic payment reported by Bolink, the wallet, ETC, or a free release with a reason.
+
+The cashier can correct a misread plate (`correct_plate`). At an exit, and at an entry whose last read let nobody in
+(refused, or no plate), the typed plate is decided like a read. At an entry whose last read let a car in, that car is
+inside already: its stay is replaced by one with the typed plate (same entry time, lane and camera read, so its
+pictures stay with it), and Bolink gets the corrected entry and the misread order closed free with the reason, so
+neither side counts the car twice.
 """
 
 from __future__ import annotations
@@ -11,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from booth_app.bolink.client import BolinkError
 from booth_app.bolink.messages import EtcPay, PayStatus, PayStatusReply, seconds
@@ -36,14 +43,28 @@ from booth_app.core.decisions import (
     decide,
     settle_exit,
 )
+from booth_app.core.plates import normalise
 from booth_app.core.tariff import Tariff, minutes
-from booth_app.core.types import ZERO, Direction, ManualRelease, Payment, PaymentChannel, PlateRead, Stay, StayKind
+from booth_app.core.types import (
+    ZERO,
+    Direction,
+    ManualRelease,
+    Payment,
+    PaymentChannel,
+    PlateRead,
+    Stay,
+    StayKind,
+    StayState,
+)
 from booth_app.lanes import reports
 from booth_app.lanes.ports import LaneDisplay, LaneGate, OfflinePolicyName
 from booth_app.store.outbox import Report
 from booth_app.store.store import Store, StoreError
 
 log = logging.getLogger(__name__)
+
+# A correction is about the car at the lane: the last read, if the lane acted on it this recently (else nobody's).
+CORRECTS_WITHIN_S = 300.0
 
 
 def new_order_id(lane_id: str, at: datetime) -> str:
@@ -52,15 +73,36 @@ def new_order_id(lane_id: str, at: datetime) -> str:
     return f"{lane_id}_{at.astimezone(UTC):%Y%m%d%H%M%S}{at.microsecond // 1000:03d}_{secrets.token_hex(3)}"
 
 
+Level = Literal["info", "warning", "alarm"]
+
+
 @dataclass(frozen=True, slots=True)
 class LaneEvent:
-    """Something the cashier should see: what happened at which lane, and how loud."""
+    """Something the cashier should see: what happened at which lane, and how loud. By kind:
+
+    * read: a camera read, before the lane acts on it: `read`, and `plate_jpeg` (the camera's plate crop, if sent);
+    * decision: what the lane decided (`decision`); match: an exit waits for the cashier to pick the stay;
+    * pending: an exit waits for money: `decision` (fee breakdown in `decision.fee`), `amount` due, `qr_url`;
+    * paying: a payment is under way (`channel`: the payment code sent to Bolink, or an ETC charge), `amount`;
+    * paid: the exit is settled and the gate opened: `channel`, `amount` (0 for a free release);
+    * payment_failed: a payment under way did not go through (`channel`; why in `text`); the car still waits;
+    * alert, released (opened by hand), error (the gate did not open);
+    * gate: the barrier's state changed: `text` is its state ("open", "closed", "error", "unknown"), `detail` why;
+    * device: the display board (`device` "board") or the camera (`device` "camera") stopped or started answering.
+    """
 
     lane_id: str
-    kind: str  # decision | alert | pending | paid | released | match | error
+    kind: str
     text: str
-    level: Literal["info", "warning", "alarm"] = "info"
+    level: Level = "info"
     decision: Decision | None = None
+    read: PlateRead | None = None
+    plate_jpeg: bytes | None = field(default=None, repr=False)
+    channel: str = ""  # a PaymentChannel value
+    amount: Decimal | None = None
+    qr_url: str = ""
+    device: str = ""
+    detail: str = ""  # a sentence for whoever fixes the device
 
 
 @dataclass
@@ -74,6 +116,8 @@ class PendingExit:
     since: datetime
     read_id: str = ""  # the camera read that brought it to the gate
     sweep: tuple[datetime, Report] | None = None  # a payment code Bolink is charging: exit time and the out_park sent
+    qr_url: str = ""  # the lane's payment QR code, when Bolink is there to take the payment
+    paying: str = ""  # the PaymentChannel of a payment under way (payment code, ETC); "" when none
     settled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -111,6 +155,9 @@ class LaneController:
         self.gate = gate
         self.pending: PendingExit | None = None
         self.match: Decision | None = None  # an exit waiting for the cashier to pick the stay
+        self.last_read: PlateRead | None = None  # the last camera read the lane acted on (repeats aside)
+        self._last_read_mono = 0.0  # when it was acted on (time.monotonic: camera clocks and stored reads vary)
+        self._admitted: Stay | None = None  # the stay the car of `last_read` was let in with, at an entry
         self._lock = asyncio.Lock()
         self._last_read: dict[str, datetime] = {}
         self._spaces_after_gate: int | None = None
@@ -124,15 +171,27 @@ class LaneController:
                 return await self._resent(read, done)
             facts = await self._facts(read.plate)
             decision = decide(read, self.direction, facts, self.context.tariff, self.context.rules, now)
-            if decision.outcome is not Outcome.IGNORED_REPEAT and read.plate:
-                self._last_read[read.plate] = now
+            if decision.outcome is not Outcome.IGNORED_REPEAT:
+                self._seen(read)
+                if read.plate:
+                    self._last_read[read.plate] = now
             await self._carry_out(decision, now, read.plate, facts, read.read_id)
             return decision
+
+    def _seen(self, read: PlateRead) -> None:
+        self.last_read, self._last_read_mono, self._admitted = read, time.monotonic(), None
+
+    def _car_here(self) -> PlateRead | None:
+        """The last read, if it is recent enough to be about the car at the lane now."""
+        recent = time.monotonic() - self._last_read_mono <= CORRECTS_WITHIN_S
+        return self.last_read if recent else None
 
     async def _resent(self, read: PlateRead, stay: Stay) -> Decision:
         """A read the store already acted on, sent again by a camera that got no answer (e.g. the booth restarted
         between the commit and the answer): no second order; the gate opens again, since the car may still wait."""
         entering = stay.entry_read_id == read.read_id
+        self._seen(read)
+        self._admitted = stay if entering else None
         log.info("lane %s: %s was resent; order %s already has it", self.lane_id, read.plate, stay.order_id)
         outcome = Outcome.ENTRY_OPEN if entering else Outcome.EXIT_OPEN
         greeting = "欢迎光临" if entering else "一路顺风"
@@ -156,7 +215,7 @@ class LaneController:
         if decision.outcome is not Outcome.IGNORED_REPEAT:
             due = f", due {decision.due}" if decision.due else ""
             log.info("lane %s: %s %s%s", self.lane_id, plate or "(no plate)", decision.outcome, due)
-        self._emit("decision", f"{plate or '无牌'}: {decision.outcome}", decision=decision)
+        self.emit("decision", f"{plate or '无牌'}: {decision.outcome}", decision=decision)
         for command in decision.commands:
             match command:
                 case CreateStay(kind=kind, supersedes=supersedes):
@@ -172,12 +231,12 @@ class LaneController:
                 case Speak(text=text):
                     await self.display.speak(text)
                 case AlertCashier(message=message, level=level):
-                    self._emit("alert", message, level)
+                    self.emit("alert", message, level)
                 case AwaitPayment(amount=amount):
                     await self._await_payment(decision, amount, now, read_id)
                 case AwaitMatch():
                     self.match = decision
-                    self._emit("match", f"{plate} 待人工匹配", "warning", decision)
+                    self.emit("match", f"{plate} 待人工匹配", "warning", decision)
         if self._spaces_after_gate is not None:  # after the gate: on a 9600-baud line this frame costs ~27 ms
             free, self._spaces_after_gate = self._spaces_after_gate, None
             await self.display.show_spaces(free)
@@ -189,6 +248,7 @@ class LaneController:
         free = max(0, self.context.rules.capacity - occupied - 1)
         await self.context.store.enter(stay, [reports.in_park(stay, empty_plot=free)], supersedes=supersedes)
         self.context.reported()
+        self._admitted = stay
         self._spaces_after_gate = free if self.direction is Direction.IN else None
         return stay
 
@@ -235,11 +295,16 @@ class LaneController:
             await self.gate.open(reason)
         except Exception as exc:  # the record stands; a person must lift the gate
             log.error("lane %s: the gate did not open (%s): %s", self.lane_id, reason, exc)
-            self._emit("error", f"道闸未能抬起：{exc}", "alarm")
+            self.emit("error", f"道闸未能抬起：{exc}", "alarm")
 
-    def _emit(self, kind: str, text: str, level: Literal["info", "warning", "alarm"] = "info",
-              decision: Decision | None = None) -> None:  # fmt: skip
-        event = LaneEvent(self.lane_id, kind, text, level, decision)
+    def emit(self, kind: str, text: str, level: Level = "info", decision: Decision | None = None, **fields: Any
+             ) -> None:  # fmt: skip
+        """Tell every listener (the window, the log view…); a listener that fails is logged, never the lane's problem.
+
+        Listeners run on the event loop before the lane goes on (a read's and a decision's before the gate opens),
+        so they must only take note: anything slow belongs in a task or the next turn of the loop.
+        """
+        event = LaneEvent(self.lane_id, kind, text, level, decision, **fields)
         for listener in list(self.context.listeners):
             try:
                 listener(event)
@@ -251,16 +316,19 @@ class LaneController:
     async def _await_payment(self, decision: Decision, due: Decimal, now: datetime, read_id: str = "") -> None:
         assert decision.stay is not None
         total = decision.fee.total if decision.fee is not None else due
-        self.pending = PendingExit(decision.stay, decision, due, total, now, read_id)
+        pending = self.pending = PendingExit(decision.stay, decision, due, total, now, read_id)
         self.match = None
-        self._emit("pending", f"{decision.plate} 应缴 {due:.2f} 元", "info", decision)
-        if self.context.online():
+        online = self.context.online()
+        if online:
+            assert self.context.bolink is not None
+            pending.qr_url = await self.context.bolink.qrcodes.url(self.lane_id)  # the store's copy: no network
+        self.emit("pending", f"{decision.plate} 应缴 {due:.2f} 元", "info", decision, amount=due, qr_url=pending.qr_url)
+        if online:
             if await self._wallet_pays(decision.stay, due):
                 await self._settle(PaymentChannel.WALLET, due)
                 return
-            assert self.context.bolink is not None
-            if url := await self.context.bolink.qrcodes.url(self.lane_id):
-                await self.display.show_pay_qr(url, f"{decision.plate} 请扫码缴费", due)
+            if pending.qr_url and self.pending is pending:
+                await self.display.show_pay_qr(pending.qr_url, f"{decision.plate} 请扫码缴费", due)
             return
         match self.context.offline_policy:
             case "free":
@@ -268,12 +336,12 @@ class LaneController:
                     PaymentChannel.FREE, ZERO, operator="offline-policy", reason="泊链离线，按策略免费放行"
                 )
             case "manual":
-                self._emit("alert", f"泊链离线：{decision.plate} 请人工处理", "warning", decision)
+                self.emit("alert", f"泊链离线：{decision.plate} 请人工处理", "warning", decision)
             case "forbid":
                 await self.display.show((decision.plate, "暂停通行", "请联系管理员"))
-                self._emit("alert", f"泊链离线：{decision.plate} 暂停通行", "alarm", decision)
+                self.emit("alert", f"泊链离线：{decision.plate} 暂停通行", "alarm", decision)
             case _:  # cash
-                self._emit("alert", f"泊链离线：{decision.plate} 请收现金 {due:.2f} 元", "warning", decision)
+                self.emit("alert", f"泊链离线：{decision.plate} 请收现金 {due:.2f} 元", "warning", decision)
 
     async def settle(
         self,
@@ -331,8 +399,10 @@ class LaneController:
         await self.display.show((stay.plate, "一路顺风"))
         await self.display.speak(f"{stay.plate}一路顺风")
         log.info("lane %s: %s left, %s %s", self.lane_id, stay.plate, channel, paid)
-        word = "免费放行" if channel is PaymentChannel.FREE else f"已缴 {paid:.2f} 元（{channel}）"
-        self._emit("paid", f"{stay.plate} {word}")
+        free = channel is PaymentChannel.FREE
+        word = "免费放行" if free else f"已缴 {paid:.2f} 元（{channel}）"
+        self.emit("paid", f"{stay.plate} {word}", decision=pending.decision, channel=channel.value,
+                  amount=ZERO if free else paid)  # fmt: skip
         return stay
 
     async def _wallet_pays(self, stay: Stay, due: Decimal) -> bool:
@@ -362,14 +432,16 @@ class LaneController:
         if self.context.etc_vendor == "my":  # Ant's ETC wants these too (seed 000)
             free = max(0, self.context.rules.capacity - await self.context.store.count_inside() + 1)
             request = request.model_copy(update={"empty_plot": free, "total_original": f"{pending.total:.2f}"})
+        self._paying(pending, PaymentChannel.ETC, f"{stay.plate} ETC 扣费中")
         await self.display.show((stay.plate, "ETC扣费中", "请稍候"))
         try:
             result = await bolink.api.etc_pay(request, bolink.notices, wait_s=wait_s)
         except BolinkError as exc:
-            self._emit("alert", f"{stay.plate} ETC 扣费失败：{exc}", "warning")
+            self.payment_failed(PaymentChannel.ETC, f"{stay.plate} ETC 扣费失败：{exc}", order_id=stay.order_id)
             return False
         if not result.paid:
-            self._emit("alert", f"{stay.plate} ETC 未扣费：{result.errmsg or '超时'}", "warning")
+            reason = f"{stay.plate} ETC 未扣费：{result.errmsg or '超时'}"
+            self.payment_failed(PaymentChannel.ETC, reason, order_id=stay.order_id)
             await self.display.show((stay.plate, "ETC扣费失败", f"请缴费 {pending.due:.2f}元"))
             return False
         settled = await self.settle(
@@ -400,8 +472,26 @@ class LaneController:
         pending.sweep = (left_at, report)
         await self.context.store.queue([report])
         self.context.reported()
+        self._paying(pending, PaymentChannel.SWEEPCODE, f"{pending.stay.plate} 付款码支付中")
         await self.display.show((pending.stay.plate, "正在支付", "请稍候"))
         return True
+
+    def _paying(self, pending: PendingExit, channel: PaymentChannel, text: str) -> None:
+        pending.paying = channel.value
+        self.emit("paying", text, decision=pending.decision, channel=channel.value, amount=pending.due)
+
+    def payment_failed(self, channel: PaymentChannel, reason: str, *, order_id: str | None = None) -> None:
+        """A payment under way did not go through (Bolink said so, or ETC gave up): the car still waits to pay.
+
+        Wallet refusals are not failures (the driver simply pays another way) and do not come here.
+        """
+        pending = self.pending
+        if pending is None or (order_id is not None and order_id != pending.stay.order_id):
+            return
+        pending.paying = ""
+        if channel is PaymentChannel.SWEEPCODE:
+            pending.sweep = None  # the exit report with the code is void: the next payment writes its own
+        self.emit("payment_failed", reason, "warning", pending.decision, channel=channel.value, amount=pending.due)
 
     # ------------------------------------------------------------ the cashier
 
@@ -419,6 +509,68 @@ class LaneController:
             await self._carry_out(decision, now, stay.plate, LaneFacts(occupied=await store.count_inside()))
         return decision
 
+    async def correct_plate(self, plate: str, *, operator: str = "") -> Decision:
+        """The cashier typed the plate of the car at this lane: decide it again with that plate (see the module doc).
+
+        Never ignored as a repeat. Raises ValueError (one sentence) for an empty plate, or at an exit while a payment
+        is under way for the car there.
+        """
+        plate = normalise(plate)
+        if not plate:
+            raise ValueError("a corrected plate cannot be empty")
+        async with self._lock:
+            now = self.context.clock()
+            last = self._car_here()
+            admitted = self._admitted if last is not None else None
+            if self.direction is Direction.IN and admitted is not None:
+                current = await self.context.store.stay(admitted.order_id)
+                if current is not None and current.state is StayState.INSIDE:
+                    return await self._fix_entry(current, plate, now, operator)
+            pending = self.pending
+            if pending is not None and pending.paying:
+                raise ValueError(
+                    f"lane {self.lane_id}: a {pending.paying} payment for {pending.stay.plate} is under way; "
+                    "wait for it before correcting the plate"
+                )
+            self.pending = self.match = None
+            read_id = last.read_id if last is not None else ""
+            if read_id and await self.context.store.stay_by_read(read_id) is not None:
+                read_id = ""  # that read let another stay in or out: its pictures stay with that one
+            facts = replace(await self._facts(plate), last_read_at=None)
+            read = PlateRead(self.lane_id, plate, now, color=last.color if last is not None else "")
+            decision = decide(read, self.direction, facts, self.context.tariff, self.context.rules, now)
+            log.info("lane %s: the cashier corrected %s to %s", self.lane_id, last.plate if last else "-", plate)
+            self._seen(replace(read, read_id=read_id))
+            self._last_read[plate] = now
+            await self._carry_out(decision, now, plate, facts, read_id)
+            return decision
+
+    async def _fix_entry(self, misread: Stay, plate: str, now: datetime, operator: str) -> Decision:
+        """The car let in as `misread` carries `plate`: the same visit under the right plate, reported both ways."""
+        if plate == misread.plate:
+            return Decision(Outcome.ENTRY_OPEN, plate, (), stay=misread, flags=("corrected",))
+        store, rules = self.context.store, self.context.rules
+        facts = replace(await self._facts(plate), last_read_at=None)
+        seen = decide(PlateRead(self.lane_id, plate, now), Direction.IN, facts, self.context.tariff, rules, now)
+        kind = next((c.kind for c in seen.commands if isinstance(c, CreateStay)), StayKind.TEMPORARY)
+        fixed = replace(misread, order_id=new_order_id(self.lane_id, now), plate=plate, kind=kind,
+                        flags=(*misread.flags, "plate_corrected"))  # fmt: skip
+        free = max(0, rules.capacity - facts.occupied)  # one stay goes and one comes: the count stays
+        closed = reports.out_park(misread, left_at=now, exit_lane=self.lane_id, total=ZERO, payments=[],
+                                  empty_plot=free, uid=operator, free_reason=f"车牌更正为{plate}")  # fmt: skip
+        await store.enter(fixed, [reports.in_park(fixed, empty_plot=free, uid=operator), closed],
+                          supersedes=misread.order_id)  # fmt: skip
+        self.context.reported()
+        self._admitted = fixed
+        self._last_read[plate] = now
+        log.info("lane %s: the cashier corrected %s to %s (order %s is now %s)", self.lane_id, misread.plate, plate,
+                 misread.order_id, fixed.order_id)  # fmt: skip
+        decision = Decision(Outcome.ENTRY_OPEN, plate, (), stay=fixed, flags=(*seen.flags, "corrected"))
+        self.emit("decision", f"{misread.plate} 更正为 {plate}", decision=decision)
+        if "blacklisted" in seen.flags:
+            self.emit("alert", f"黑名单车辆 {plate} 已入场（车牌更正）", "alarm", decision)
+        return decision
+
     async def manual_open(
         self, reason: str, *, operator_id: int | None, note: str = "", uid: str = "", frame_path: str = ""
     ) -> ManualRelease:
@@ -433,7 +585,7 @@ class LaneController:
         await self.context.store.record_manual_release(release, [reports.liftrod(release, uid=uid)])
         self.context.reported()
         await self._open(f"manual:{reason}")
-        self._emit("released", f"人工抬杆：{reason}", "warning")
+        self.emit("released", f"人工抬杆：{reason}", "warning")
         return release
 
     def forget_pending(self) -> None:

@@ -50,7 +50,7 @@ from drivers.display_0x64 import (
     show_qr_page,
     speak,
 )
-from drivers.display_bus import DisplayBoard, DisplayBoardError, DisplayBus
+from drivers.display_bus import BoardState, DisplayBoard, DisplayBoardError, DisplayBus
 from drivers.serial_link import Backoff, SerialLinkError
 
 log = logging.getLogger(__name__)
@@ -247,16 +247,21 @@ class LaneEquipment:
     gate: Barrier
 
 
+BoardListener = Callable[[str, BoardState], None]
+
+
 class LaneDevices:
     """Every lane's devices (`lanes`, by lane id) and the display ports they share (`buses`, by port name).
 
-    `aclose()` frees every port.
+    `add_board_listener(listener)` has `listener(lane_id, state)` called whenever a lane's board stops or starts
+    answering (a board shared by lanes is reported for each). `aclose()` frees every port.
     """
 
     def __init__(self) -> None:
         self.lanes: dict[str, LaneEquipment] = {}
         self.buses: dict[str, DisplayBus] = {}
         self._cameras: dict[str, list[CameraIoBarrier]] = {}
+        self._board_listeners: list[BoardListener] = []
         self._closed = False
 
     def add(self, lane: LaneEquipment) -> None:
@@ -270,6 +275,21 @@ class LaneDevices:
             return self.lanes[lane_id]
         except KeyError:
             raise KeyError(f"lane {lane_id} has no devices (it was not among the specs)") from None
+
+    def add_board_listener(self, listener: BoardListener) -> None:
+        self._board_listeners.append(listener)
+
+    def board_changed(self, state: BoardState) -> None:
+        """A board's `on_state`: tell the listeners, for each lane the board serves."""
+        for lane in self.lanes.values():
+            board = lane.display.board
+            if (board.address, board.bus.url) != (state.address, state.port):
+                continue
+            for listener in list(self._board_listeners):
+                try:
+                    listener(lane.lane_id, state)
+                except Exception:  # a broken observer must not stop the board's command
+                    log.exception("lane %s: a display board listener failed", lane.lane_id)
 
     def camera_pending(self, serialno: str) -> list[dict[str, Any]]:
         """Gate commands waiting for camera `serialno` (the camera listener's `pending`), taken off the queue."""
@@ -320,7 +340,7 @@ async def open_lane_devices(
                 )
                 devices.buses[spec.display_port] = bus
                 await bus.start()
-            board = bus.board(spec.display_address)
+            board = bus.board(spec.display_address, on_state=devices.board_changed)
             display = BoardDisplay(
                 board, lines=spec.display_lines, legacy_multiline=spec.legacy_multiline, lane=spec.lane_id
             )

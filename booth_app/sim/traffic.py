@@ -3,7 +3,9 @@ sometimes Bolink goes away for a while.
 
 Everything goes through the same doors as real traffic: plate pushes over HTTP to the camera listener, and drivers'
 payments through the Bolink simulator. Cars that pay cash wait for the cashier (the window's exit panel); if nobody
-takes the money, the driver gives up after a while and the next car at that exit takes its place.
+takes the money, the driver gives up after a while and the next car at that exit takes its place. Each push carries
+the pictures a camera sends (the scene and the plate crop, in the plate's colour); a misread plate's pictures show the
+plate as it really is, so the cashier can correct it from them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from booth_app.sim.bolink import BolinkSim
 from booth_app.sim.camera import SimCamera
+from drivers.zhenshi import PlateColour
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,15 @@ class DemoLane:
 def random_plate(rng: random.Random) -> str:
     tail = "".join(rng.choice(DIGITS + LETTERS[:6]) for _ in range(4)) + rng.choice(DIGITS)
     return f"{rng.choice(PROVINCES)}{rng.choice(LETTERS)}{tail}"
+
+
+def random_car(rng: random.Random) -> tuple[str, PlateColour]:
+    """A plate and its colour: mostly blue, some green new-energy (8 characters), a few yellow (lorries, coaches)."""
+    draw = rng.random()
+    if draw < 0.15:
+        digits = "".join(rng.choice(DIGITS) for _ in range(5))
+        return f"{rng.choice(PROVINCES)}{rng.choice(LETTERS)}{rng.choice('DF')}{digits}", PlateColour.GREEN
+    return random_plate(rng), PlateColour.YELLOW if draw < 0.22 else PlateColour.BLUE
 
 
 class DemoTraffic:
@@ -89,16 +101,18 @@ class DemoTraffic:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _push(self, lane: DemoLane, plate: str | None) -> None:
+    async def _push(
+        self, lane: DemoLane, plate: str | None, colour: PlateColour = PlateColour.BLUE, shows: str | None = None
+    ) -> None:
         try:
-            await self.cameras[lane.lane_id].push(plate)
+            await self.cameras[lane.lane_id].push(plate, colour=colour, shows=shows)
         except Exception as exc:  # the app may be starting or stopping; the demo goes on
             log.debug("demo camera %s could not push: %s", lane.lane_id, exc)
 
     async def _car(self) -> None:
         self.cars += 1
         regular = self.regulars and self.rng.random() < 0.15
-        plate = self.rng.choice(self.regulars) if regular else random_plate(self.rng)
+        plate, colour = (self.rng.choice(self.regulars), PlateColour.BLUE) if regular else random_car(self.rng)
         unplated = not regular and self.rng.random() < 0.04
         entry = self.rng.choice(self.entries)
         if unplated and self.bolink is not None:
@@ -106,7 +120,7 @@ class DemoTraffic:
             await asyncio.sleep(2)
             await self._safely(self.bolink.unplated_entry(entry.lane_id))
             return
-        await self._push(entry, plate)
+        await self._push(entry, plate, colour)
         way = "free" if regular else self.rng.choice(PAYMENT_WAYS)
         await asyncio.sleep(self.rng.uniform(*self.stay_s))
         if way == "prepay" and self.bolink is not None:
@@ -116,7 +130,7 @@ class DemoTraffic:
             self.bolink.set_wallet(plate, Decimal(200), net_status=1)
         exit_lane = self.rng.choice(self.exits)
         seen = self._misread(plate) if self.rng.random() < 0.05 else plate
-        await self._push(exit_lane, seen)
+        await self._push(exit_lane, seen, colour, shows=plate)
         await asyncio.sleep(self.rng.uniform(2, 6))
         if self.bolink is None:
             return

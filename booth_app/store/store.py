@@ -11,18 +11,21 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from booth_app.core.types import (
+    ZERO,
     ManualRelease,
     Operator,
     Payment,
+    PaymentChannel,
     Role,
     Stay,
+    StayKind,
     StayState,
     Vehicle,
     VehicleKind,
@@ -30,6 +33,14 @@ from booth_app.core.types import (
 from booth_app.store import convert
 from booth_app.store.engine import create_engine, migrate
 from booth_app.store.outbox import OutboxItem, Report
+from booth_app.store.shift_report import (
+    ELECTRONIC_CHANNELS,
+    ChannelTotal,
+    FreeRelease,
+    ManualOpen,
+    OpenShift,
+    ShiftReport,
+)
 from booth_app.store.tables import (
     LaneQrCodeRow,
     ManualReleaseRow,
@@ -488,5 +499,131 @@ class Store:
     async def outbox_backlog(self) -> int:
         def work(session: Session) -> int:
             return session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "pending")).one()
+
+        return await self._in_session(work)
+
+    # ---- operators' shifts and handover reports
+
+    async def add_first_operator(
+        self, username: str, password_hash: str, role: Role, display_name: str = ""
+    ) -> Operator | None:
+        """Add the first operator of a new booth; None (and nothing written) when any operator exists already."""
+
+        def work(session: Session) -> Operator | None:
+            if session.exec(select(OperatorRow.id).limit(1)).first() is not None:
+                return None
+            row = OperatorRow(
+                username=username,
+                password_hash=password_hash,
+                role=role,
+                display_name=display_name,
+                created_at=_utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            return convert.operator(row)
+
+        return await self._in_session(work)
+
+    async def set_password_hash(self, username: str, password_hash: str) -> None:
+        def work(session: Session) -> None:
+            row = session.exec(select(OperatorRow).where(OperatorRow.username == username)).first()
+            if row is None:
+                raise StoreError(f"no operator named {username!r}")
+            row.password_hash = password_hash
+            session.add(row)
+
+        await self._in_session(work)
+
+    async def open_shifts(self) -> list[OpenShift]:
+        """The shifts at this booth nobody has handed over yet, oldest first."""
+
+        def work(session: Session) -> list[OpenShift]:
+            rows = session.exec(
+                select(ShiftRow, OperatorRow)
+                .join(OperatorRow, col(OperatorRow.id) == ShiftRow.operator_id)
+                .where(ShiftRow.booth == self._booth, col(ShiftRow.ended_at).is_(None))
+                .order_by(col(ShiftRow.started_at))
+            )
+            return [OpenShift(shift.id or 0, convert.operator(operator), shift.started_at) for shift, operator in rows]
+
+        return await self._in_session(work)
+
+    async def shift_report(self, shift_id: int, *, until: datetime | None = None) -> ShiftReport:
+        """A shift's figures at its booth: the final ones once it ended, otherwise those from its start to `until`.
+
+        A stay counts at the booth that recorded its entry (the stays table keeps no exit booth); payments and
+        manual opens count at the booth that took them.
+        """
+
+        def work(session: Session) -> ShiftReport:
+            found = session.exec(
+                select(ShiftRow, OperatorRow)
+                .join(OperatorRow, col(OperatorRow.id) == ShiftRow.operator_id)
+                .where(ShiftRow.id == shift_id)
+            ).first()
+            if found is None:
+                raise StoreError(f"no shift {shift_id}")
+            shift, operator = found
+            start, end = shift.started_at, shift.ended_at or until or _utcnow()
+
+            def cars(at: Any) -> dict[StayKind, int]:
+                counted = session.exec(
+                    select(StayRow.kind, func.count())
+                    .where(StayRow.booth == shift.booth, at >= start, at < end)
+                    .group_by(col(StayRow.kind))
+                )
+                return {kind: 0 for kind in StayKind} | {StayKind(kind): n for kind, n in counted}
+
+            paid_in_shift = (
+                PaymentRow.booth == shift.booth,
+                col(PaymentRow.paid_at) >= start,
+                col(PaymentRow.paid_at) < end,
+            )
+            totals = {
+                PaymentChannel(channel): ChannelTotal(n, Decimal(amount or 0).quantize(ZERO))
+                for channel, n, amount in session.exec(
+                    select(PaymentRow.channel, func.count(), func.sum(PaymentRow.amount))
+                    .where(*paid_in_shift)
+                    .group_by(col(PaymentRow.channel))
+                )
+            }
+            free = session.exec(
+                select(PaymentRow, StayRow.plate)
+                .join(StayRow, col(StayRow.order_id) == PaymentRow.order_id)
+                .where(*paid_in_shift, PaymentRow.channel == PaymentChannel.FREE)
+                .order_by(col(PaymentRow.paid_at))
+            )
+            opens = session.exec(
+                select(ManualReleaseRow)
+                .where(
+                    ManualReleaseRow.booth == shift.booth,
+                    col(ManualReleaseRow.released_at) >= start,
+                    col(ManualReleaseRow.released_at) < end,
+                )
+                .order_by(col(ManualReleaseRow.released_at))
+            )
+            return ShiftReport(
+                shift_id=shift_id,
+                username=operator.username,
+                display_name=operator.display_name,
+                booth=shift.booth,
+                started_at=start,
+                ended_at=end,
+                closed=shift.ended_at is not None,
+                cars_in=cars(col(StayRow.entered_at)),
+                cars_out=cars(col(StayRow.left_at)),
+                cash_collected=totals.get(PaymentChannel.CASH, ChannelTotal()).amount,
+                electronic={channel: totals.get(channel, ChannelTotal()) for channel in ELECTRONIC_CHANNELS},
+                free_releases=tuple(
+                    FreeRelease(plate, payment.lane_id, payment.reason, payment.paid_at, payment.operator)
+                    for payment, plate in free
+                ),
+                manual_opens=tuple(
+                    ManualOpen(row.lane_id, row.reason, row.released_at, row.plate, row.note) for row in opens
+                ),
+                cash_counted=shift.cash_counted,
+                note=shift.note,
+            )
 
         return await self._in_session(work)

@@ -68,6 +68,13 @@ class Site:
 
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    async with site_running(tmp_path) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def site_running(tmp_path: Path) -> AsyncIterator[Site]:
+    """The whole park, for tests that build it inside their own coroutine (the window tests: see their conftest)."""
     async with contextlib.AsyncExitStack() as stack:
         bolink_sim = await stack.enter_async_context(BolinkSim(parks={"1001": UKEY}, poll_timeout=0.5))
         boards = DisplayBoardSim()
