@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -160,6 +161,8 @@ async def lanes_running(
     demo: bool,
     simulator: Any = None,
     listeners: list[Any] | None = None,
+    pictures: Any = None,
+    traffic: bool = True,
 ) -> AsyncIterator[Any]:
     """The lanes: camera listener, controllers and devices (and, in the demo, the boards and relay they talk to)."""
     from booth_app.lanes.bolink_handler import LanesDownlinkHandler
@@ -175,16 +178,18 @@ async def lanes_running(
             listeners=list(listeners or ()),
         )  # fmt: skip
         listener = settings.camera_listener
-        service = LaneService(lane_specs(settings), context, ListenerSpec(listener.host, listener.port, listener.path))
+        service = LaneService(
+            lane_specs(settings), context, ListenerSpec(listener.host, listener.port, listener.path), pictures=pictures
+        )
         await service.start()
         stack.push_async_callback(service.stop)
         if bolink is not None:
             bolink.attach(LanesDownlinkHandler(service.controllers, client=bolink.client, notices=bolink.notices))
             await bolink.start()
         settle_memory()
-        if demo and service.listener is not None:
-            traffic = asyncio.create_task(_demo_traffic(settings, service, simulator), name="demo-traffic")
-            stack.push_async_callback(_cancel, traffic)
+        if demo and traffic and service.listener is not None:
+            cars = asyncio.create_task(_demo_traffic(settings, service, simulator), name="demo-traffic")
+            stack.push_async_callback(_cancel, cars)
         yield service
 
 
@@ -335,15 +340,18 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from booth_app.ui.bridge import Bridge
-    from booth_app.ui.main_window import MainWindow
+    from booth_app.ui.i18n import install_qt_translator, install_translator
+    from booth_app.ui.theme import apply_theme, configure_high_dpi
 
     setup_logging(data_dir)
+    configure_high_dpi()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Booth")
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # main() ends the loop itself, after the store has closed
+    translators = [install_translator(app, settings.ui.language), install_qt_translator(app, settings.ui.language)]
+    apply_theme(app)
 
     async def main() -> None:
         closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -353,37 +361,9 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
                 closed.set_result(None)
 
         app.lastWindowClosed.connect(on_last_window_closed)
-        store = await open_store(settings, data_dir)
-        window = MainWindow(settings, store, demo=demo)
-        bridge = Bridge()
-        window.attach(bridge)
-        window.show()
-        await window.refresh()
-        log.info(
-            "booth-app %s window shown for park %s with %d lanes%s",
-            __version__,
-            settings.park.park_id,
-            len(settings.lanes),
-            " (demo)" if demo else "",
-        )
-        try:
-            async with (
-                demo_bolink(settings, demo=demo) as simulator,
-                bolink_running(settings, store) as bolink,
-                lanes_running(
-                    settings, store, bolink, demo=demo, simulator=simulator, listeners=[bridge.on_lane_event]
-                ),
-                video_running(settings, {tile.lane.id: tile for tile in window.tiles}, demo=demo),
-            ):
-                if bolink is not None:
-                    bridge.watch_link(bolink.link)
-                refresher = asyncio.create_task(_keep_refreshing(window))
-                try:
-                    await closed
-                finally:
-                    await _cancel(refresher)
-        finally:
-            await store.close()
+        async with window_running(settings, data_dir, demo=demo) as shell:
+            shell.cashier.login()
+            await closed
 
     # Ctrl+C or SIGTERM closes the window like the close button; the timer lets Python see the signal while Qt waits.
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -392,4 +372,77 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
     wake.start(250)
     wake.timeout.connect(lambda: None)
     qasync.run(main())
+    del translators
     return 0
+
+
+@contextlib.asynccontextmanager
+async def window_running(
+    settings: Settings, data_dir: Path, *, demo: bool, video: bool = True, traffic: bool = True
+) -> AsyncIterator[Any]:
+    """The window over running services (store, Bolink, lanes, video), for as long as the block runs.
+
+    Yields the `Shell` (window, bridge, cashier). The window shows at once; the lanes start behind it.
+    """
+    from booth_app.lanes.pictures import PictureStore
+    from booth_app.lanes.staff import Staff
+    from booth_app.ui.bridge import Services
+    from booth_app.ui.shell import open_window
+
+    store = await open_store(settings, data_dir)
+    try:
+        wake: list[Any] = []  # the Bolink relay's wake, once it runs: a shift's work_record goes up at once
+        staff = Staff(store, reported=lambda: _call_each(wake))
+        if demo:
+            await _demo_accounts(staff)
+        shell = open_window(Services(settings, store, staff, data_dir), demo=demo)
+        await shell.window.refresh()
+        log.info(
+            "booth-app %s window shown for park %s with %d lanes%s",
+            __version__, settings.park.park_id, len(settings.lanes), " (demo)" if demo else "",
+        )  # fmt: skip
+        async with (
+            demo_bolink(settings, demo=demo) as simulator,
+            bolink_running(settings, store) as bolink,
+            lanes_running(
+                settings, store, bolink, demo=demo, simulator=simulator, listeners=[shell.bridge.on_lane_event],
+                pictures=PictureStore(data_dir / "pictures"), traffic=traffic,
+            ) as lanes,
+            video_running(settings, shell.window.tile_by_lane if video else {}, demo=demo and video),
+        ):  # fmt: skip
+            if bolink is not None:
+                wake.append(bolink.relay.wake)
+            shell.simulator = simulator
+            shell.bridge.lanes_started(lanes, bolink)
+            refresher = asyncio.create_task(_keep_refreshing(shell.window))
+            try:
+                yield shell
+            finally:
+                await _cancel(refresher)
+                shell.bridge.lanes_stopped()
+    finally:
+        await store.close()
+
+
+def _call_each(functions: list[Any]) -> None:
+    for function in functions:
+        function()
+
+
+DEMO_ACCOUNTS = (  # username, password, role, display name: printed in the README for whoever tries the demo
+    ("admin", "admin123", "admin", "管理员"),
+    ("cashier", "cashier123", "cashier", "收费员小王"),
+)
+
+
+async def _demo_accounts(staff: Any) -> None:
+    """The demo's admin and cashier, to try the demo at once (a real booth creates its admin at first start)."""
+    from booth_app.core.types import Role
+    from booth_app.lanes.staff import OnDuty
+
+    if not await staff.needs_first_admin():
+        return
+    (admin_name, admin_password, _, admin_display), (name, password, _, display) = DEMO_ACCOUNTS
+    admin = await staff.create_first_admin(admin_name, admin_password, admin_display)
+    setup = OnDuty(admin, shift_id=0, started_at=datetime.now(UTC))  # the admin's authority, with no shift opened
+    await staff.add_operator(setup, name, password, Role.CASHIER, display)

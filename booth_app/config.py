@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from booth_app.core.decisions import RuleSettings
 from booth_app.core.plates import PlateKind, classify, normalise
 from booth_app.core.tariff import Rate, Tariff
 from booth_app.core.types import Vehicle, VehicleKind
+
+# The window's action table is plain data with no Qt in it (booth_app.ui's __init__ imports nothing either), so
+# checking [ui.keys] here loads no Qt, and the table the keys are checked against is the one the window binds.
+from booth_app.ui.actions import ACTIONS_BY_NAME, REBINDABLE, canonical_key, key_bindings, key_conflicts
 
 APP_NAME = "booth-app"
 CONFIG_ENV = "BOOTH_CONFIG"  # points the app at a configuration file when --config is not given
@@ -213,6 +217,59 @@ class VehicleConfig(Section):
         return Vehicle(**(self.model_dump() | {"kind": VehicleKind(self.kind)}))
 
 
+def _rebindable_action(name: str) -> str:
+    if name not in ACTIONS_BY_NAME:
+        raise ValueError(f"is not an action; the actions are {', '.join(REBINDABLE)}")
+    if name not in REBINDABLE:
+        raise ValueError("cannot be rebound: every dialog confirms with Return and cancels with Esc")
+    return name
+
+
+ActionName = Annotated[str, AfterValidator(_rebindable_action)]
+KeyText = Annotated[str, AfterValidator(canonical_key)]
+
+DEFAULT_RELEASE_REASONS = (
+    "车辆故障",
+    "系统故障",
+    "特殊车辆（警车、救护车、消防车）",
+    "领导/内部车辆",
+    "已线下缴费",
+    "其他",
+)
+
+
+class UiConfig(Section):
+    """The cashier's window (keys added to the contract; all optional)."""
+
+    language: Literal["zh", "en"] = "zh"
+    release_reasons: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=lambda: list(DEFAULT_RELEASE_REASONS),
+        min_length=1,
+        description="offered for manual gate openings and free releases; the cashier may always type another",
+    )
+    keys: dict[ActionName, KeyText] = Field(
+        default_factory=dict, description="action = key, in Qt's portable text; only the actions rebound"
+    )
+
+    @field_validator("release_reasons")
+    @classmethod
+    def _distinct_reasons(cls, reasons: list[str]) -> list[str]:
+        _no_repeats("release reason", reasons)
+        return reasons
+
+    @field_validator("keys")
+    @classmethod
+    def _one_action_per_key(cls, keys: dict[str, str]) -> dict[str, str]:
+        conflicts = key_conflicts(key_bindings(keys))
+        if conflicts:
+            raise ValueError("; ".join(conflicts))
+        return keys
+
+    def key_bindings(self) -> dict[str, str]:
+        """Every action's key, in Qt's portable text: the default unless `[ui.keys]` rebinds it."""
+        return key_bindings(self.keys)
+
+
 class Settings(Section):
     """The whole configuration file."""
 
@@ -225,6 +282,7 @@ class Settings(Section):
     lanes: list[LaneConfig] = Field(min_length=1)
     tariff: TariffConfig = TariffConfig()
     vehicles: list[VehicleConfig] = Field(default_factory=list)
+    ui: UiConfig = UiConfig()
 
     @model_validator(mode="after")
     def _unique_lanes_and_cameras(self) -> Settings:
@@ -335,6 +393,8 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
             key += f"[{part}]"
         elif part in BARRIER_KINDS:
             continue  # the union member pydantic tried: the key path does not have it
+        elif part == "[key]":
+            continue  # pydantic's mark for a table's key (ui.keys.<action>) rather than its value
         else:
             key += f".{part}" if key else part
     return key

@@ -1,110 +1,179 @@
-"""The main window: one tile per lane and a status bar. The lane services fill the tiles in as they arrive."""
+"""The main window: lane tiles at the left; exit payments and the entry/exit queues at the right; a status bar with
+Bolink, the outbox backlog, the lot, the operator on duty and the clock. What the cashier can do lives in `cashier.py`.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+import logging
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from booth_app import __version__
-from booth_app.config import LaneConfig, Settings
+from booth_app.config import Settings
+from booth_app.core.decisions import CHINA_STANDARD_TIME
 from booth_app.lanes.controller import LaneEvent
+from booth_app.lanes.staff import OnDuty
 from booth_app.store import Store
 from booth_app.ui.bridge import Bridge
-from booth_app.ui.video_view import VideoView
+from booth_app.ui.keys import KeyMap
+from booth_app.ui.lane_tile import LaneTile
+from booth_app.ui.payment_panel import PaymentPanel
+from booth_app.ui.queues import QueuePanel
+from booth_app.ui.tasks import async_slot
+from booth_app.ui.theme import set_level
 
-DIRECTION_NAMES = {"in": "入口", "out": "出口"}
-OUTCOME_NAMES = {
-    "entry_open": "已入场",
-    "entry_refused_blacklist": "黑名单，禁止入场",
-    "entry_refused_full": "车位已满",
-    "entry_refused_expired": "月卡过期，禁止入场",
-    "exit_open": "已放行",
-    "exit_fee_due": "待缴费",
-    "exit_confirm_match": "请确认车牌",
-    "exit_no_stay": "无入场记录",
-    "no_plate": "无牌车",
-}
+log = logging.getLogger(__name__)
 
-
-class LaneTile(QFrame):
-    """One lane at a glance: its name and direction, then (as the lane services land) video, plate and gate."""
-
-    def __init__(self, lane: LaneConfig, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.lane = lane
-        self.setObjectName(f"lane-{lane.id}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumSize(320, 200)
-        title = QLabel(f"{lane.name}  ·  {lane.id}  ·  {DIRECTION_NAMES[lane.direction]}")
-        font = QFont()
-        font.setPointSize(16)
-        font.setBold(True)
-        title.setFont(font)
-        self.video = VideoView()
-        self.video.setObjectName("lane-video")
-        if not lane.camera.rtsp:
-            self.video.show_message("未配置视频（lanes.camera.rtsp）")
-        self.status = QLabel("等待车辆")
-        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status.setObjectName("lane-status")
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(self.video, stretch=1)
-        layout.addWidget(self.status)
-
-    def show_event(self, event: LaneEvent) -> None:
-        """The lane's latest word: what it decided, what it waits for, or what went wrong."""
-        if event.kind == "decision" and event.decision is not None and event.decision.outcome == "ignored_repeat":
-            return
-        text = event.text
-        if event.kind == "decision" and event.decision is not None:
-            decision = event.decision
-            text = f"{decision.plate or '无牌车'}  {OUTCOME_NAMES.get(decision.outcome, decision.outcome)}"
-            if decision.due:
-                text += f"  应缴 {decision.due:.2f} 元"
-        colour = {"alarm": "#b00020", "warning": "#9a6700"}.get(event.level, "")
-        self.status.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
-        self.status.setText(text)
+QUEUE_ROWS = 200  # recent stays in the queues
+QUEUE_DEBOUNCE_MS = 300  # a burst of lane events re-reads the queues once
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings, store: Store, *, demo: bool = False) -> None:
+    def __init__(self, settings: Settings, store: Store, *, demo: bool = False, keymap: KeyMap | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self.keymap = keymap or KeyMap.from_settings(settings.ui)
         self.store = store
-        mode = "（演示）" if demo else ""
+        self.bridge: Bridge | None = None
+        mode = self.tr("（演示）") if demo else ""
         self.setWindowTitle(f"Booth {__version__} — {settings.park.name}{mode}")
         self.resize(1366, 768)
-        grid = QGridLayout()
         self.tiles = [LaneTile(lane) for lane in settings.lanes]
-        columns = 2
+        self.tile_by_lane = {tile.lane.id: tile for tile in self.tiles}
+        exits = [lane for lane in settings.lanes if lane.direction == "out"]
+        self.payments = {lane.id: PaymentPanel(lane, self.keymap.text) for lane in exits}
+        self.queues = QueuePanel(self.keymap.text("search"))
+        self.selected_lane = self.tiles[0].lane.id
+        self._build_layout()
+        self._build_status_bar()
+        self.select_lane(self.selected_lane)
+        self._queue_timer = QTimer(self)
+        self._queue_timer.setSingleShot(True)
+        self._queue_timer.setInterval(QUEUE_DEBOUNCE_MS)
+        self._queue_timer.timeout.connect(self.reload_queues)
+        self.queues.search.textChanged.connect(lambda _text: self._queue_timer.start())
+        self._clock_timer = QTimer(self)
+        self._clock_timer.timeout.connect(self._tick)
+        self._clock_timer.start(1000)
+        self._tick()
+
+    def _build_layout(self) -> None:
+        grid = QGridLayout()
+        grid.setSpacing(4)
+        columns = 2 if len(self.tiles) > 1 else 1
         for index, tile in enumerate(self.tiles):
             grid.addWidget(tile, index // columns, index % columns)
+        for column in range(columns):
+            grid.setColumnStretch(column, 1)
+        for row in range((len(self.tiles) + columns - 1) // columns):
+            grid.setRowStretch(row, 1)
+        right = QVBoxLayout()
+        right.setSpacing(4)
+        for panel in self.payments.values():
+            right.addWidget(panel)
+        right.addWidget(self.queues, stretch=1)
+        body = QHBoxLayout()
+        body.setContentsMargins(4, 4, 4, 4)
+        body.addLayout(grid, stretch=3)
+        body.addLayout(right, stretch=2)
         central = QWidget()
-        central.setLayout(grid)
+        central.setLayout(body)
         self.setCentralWidget(central)
-        self.occupancy = QLabel()
-        self.bolink_state = QLabel("泊链：未连接")
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setObjectName("status-bar")
+        self.bolink_state = QLabel(self.tr("泊链：未连接"))
         self.bolink_state.setObjectName("bolink-state")
-        self.statusBar().addPermanentWidget(self.bolink_state)
-        self.statusBar().addPermanentWidget(self.occupancy)
+        self.backlog = QLabel("")
+        self.backlog.setObjectName("outbox-backlog")
+        self.occupancy = QLabel("")
+        self.occupancy.setObjectName("occupancy")
+        self.operator = QLabel(self.tr("未登录"))
+        self.operator.setObjectName("operator-on-duty")
+        self.clock = QLabel("")
+        self.clock.setObjectName("clock")
+        for label in (self.bolink_state, self.backlog, self.occupancy, self.operator, self.clock):
+            bar.addPermanentWidget(label)
+
+    # ------------------------------------------------------------ observing the services
 
     def attach(self, bridge: Bridge) -> None:
         """Observe the services through the bridge."""
-        tiles = {tile.lane.id: tile for tile in self.tiles}
-        bridge.lane_event.connect(
-            lambda event: tiles[event.lane_id].show_event(event) if event.lane_id in tiles else None
-        )
+        self.bridge = bridge
+        bridge.lane_event.connect(self.show_lane_event)
         bridge.bolink_changed.connect(self.show_bolink)
+        bridge.operator_changed.connect(self.show_operator)
+        bridge.services_changed.connect(self._queue_timer.start)
+
+    def show_lane_event(self, event: LaneEvent) -> None:
+        tile = self.tile_by_lane.get(event.lane_id)
+        if tile is not None:
+            tile.show_event(event)
+        panel = self.payments.get(event.lane_id)
+        if panel is not None:
+            panel.show_event(event)
+        if event.kind in ("decision", "paid", "released"):
+            self._queue_timer.start()
 
     def show_bolink(self, online: bool, reason: str) -> None:
-        self.bolink_state.setText("泊链在线" if online else f"泊链离线：{reason}")
-        self.bolink_state.setStyleSheet("" if online else "color: #b00020; font-weight: bold;")
+        self.bolink_state.setText(self.tr("泊链在线") if online else self.tr("泊链离线，报告暂存本机"))
+        self.bolink_state.setToolTip(reason)
+        self._level(self.bolink_state, "ok" if online else "alarm")
+
+    def show_operator(self, on_duty: OnDuty | None) -> None:
+        if on_duty is None:
+            self.operator.setText(self.tr("未登录"))
+            self._level(self.operator, "warning")
+            return
+        role = self.tr("管理员") if on_duty.is_admin else self.tr("收费员")
+        since = on_duty.started_at.astimezone(CHINA_STANDARD_TIME)
+        self.operator.setText(self.tr("值班：{0}（{1}）{2:%H:%M} 起").format(on_duty.name, role, since))
+        self._level(self.operator, "")
+
+    def select_lane(self, lane_id: str) -> None:
+        """The lane the cashier's lane keys act on first."""
+        self.selected_lane = lane_id
+        for tile in self.tiles:
+            tile.set_selected(tile.lane.id == lane_id)
 
     async def refresh(self) -> None:
+        """Re-read the counts and the devices' health (every couple of seconds)."""
         inside = await self.store.count_inside()
         backlog = await self.store.outbox_backlog()
-        free = max(0, self.settings.park.capacity - inside)
-        waiting = f" · 待上传 {backlog}" if backlog else ""
-        self.occupancy.setText(f"在场 {inside} 辆 · 余位 {free} / {self.settings.park.capacity}{waiting}")
+        capacity = self.settings.park.capacity
+        free = max(0, capacity - inside)
+        self.occupancy.setText(self.tr("在场 {0} 辆 · 余位 {1} / {2}").format(inside, free, capacity))
+        self.backlog.setText(self.tr("待上传 {0}").format(backlog))
+        self._level(self.backlog, "warning" if backlog > 50 else "")
+        lanes = self.bridge.services.lanes if self.bridge is not None else None
+        if lanes is not None and hasattr(lanes, "health"):
+            now = datetime.now(UTC)
+            for lane_id, health in lanes.health().items():
+                if lane_id in self.tile_by_lane:
+                    self.tile_by_lane[lane_id].show_health(health, now)
+
+    @async_slot
+    async def reload_queues(self) -> None:
+        try:
+            search = self.queues.search.text().strip().upper()
+            stays = await self.store.recent_stays(limit=QUEUE_ROWS, plate_contains=search)
+        except Exception:
+            log.exception("the queues could not be read")
+            return
+        self.queues.show_stays(stays)
+
+    def _tick(self) -> None:
+        self.clock.setText(f"{datetime.now(CHINA_STANDARD_TIME):%Y-%m-%d %H:%M:%S}")
+
+    @staticmethod
+    def _level(widget: QWidget, level: str) -> None:
+        set_level(widget, level or None)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._clock_timer.stop()
+        self._queue_timer.stop()
+        super().closeEvent(event)
