@@ -191,9 +191,14 @@ class Cashier(QObject):
 
         def write() -> bool:
             folder.mkdir(parents=True, exist_ok=True)
-            return bool(image.save(str(path), b"JPG", 85))
+            return bool(image.save(str(path), "JPG", 85))
 
-        if not await asyncio.to_thread(write):
+        try:
+            written = await asyncio.to_thread(write)
+        except Exception as exc:  # the gate matters more than its picture: it opens all the same
+            log.warning("the frame of lane %s could not be saved to %s: %s", lane_id, path, exc)
+            return None
+        if not written:
             log.warning("the frame of lane %s could not be saved to %s", lane_id, path)
             return None
         return path

@@ -4,17 +4,29 @@ Each test presses keys where the focus is (as a person at the keyboard would), t
 the relay board received, what Bolink was sent, and what the store holds.
 """
 
+import time
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from booth_app.core.types import PaymentChannel, StayState
+from drivers.video import Frame
 from tests.helpers import until
 
 from .conftest import booth_running
 from .keyboard import Key, dialog_closed, dialog_open, press, type_text
+
+
+def a_frame(index: int) -> Frame:
+    """A red 64x36 picture, as the lane's video reader hands one over."""
+    image = np.zeros((36, 64, 3), dtype=np.uint8)
+    image[:, :, 0] = 230
+    now = time.monotonic()
+    return Frame(image, index, now, now, time.time(), None)
 
 
 async def test_a_cash_exit_takes_two_keys(qtbot: QtBot, tmp_path: Path) -> None:
@@ -103,6 +115,10 @@ async def test_every_gate_opens_by_hand_with_a_reason_and_the_frame(qtbot: QtBot
             "B2": lambda: site.board("B2").relay_on(1),
         }
         for number, lane_id in enumerate(["A1", "A2", "B1", "B2"], 1):
+            if lane_id != "A2":  # A2's camera shows nothing: its release is recorded without a frame
+                video = booth.window.tile_by_lane[lane_id].video
+                video.offer(a_frame(number))
+                await until(lambda video=video: video.showing is not None)
             press(qtbot, getattr(Key, f"Key_{number}"), Qt.KeyboardModifier.AltModifier)  # select the lane
             press(qtbot, Key.Key_F2 if lane_id.startswith("A") else Key.Key_F3)
             dialog = await dialog_open(booth, "manual-release-dialog")
@@ -124,6 +140,12 @@ async def test_every_gate_opens_by_hand_with_a_reason_and_the_frame(qtbot: QtBot
                 f"测试{release.lane_id}",
                 on_duty.operator.id,
             )
+            if release.lane_id == "A2":
+                assert release.frame_path == ""
+                continue
+            picture = QImage(release.frame_path)  # the frame the cashier saw when opening the gate
+            assert (picture.width(), picture.height()) == (64, 36)
+            assert picture.pixelColor(10, 10).red() > 200  # the frame painted red, not a blank image
         await until(lambda: sum(r.service == "upload_liftrod" for r in site.bolink_sim.uploads) == 4)
 
 
