@@ -25,11 +25,13 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from typing import IO
 
 import numpy as np
 import numpy.typing as npt
 
+from booth_app.core.decisions import CHINA_STANDARD_TIME
 from booth_app.sim.rtsp_relay import RtspRelay
 
 log = logging.getLogger(__name__)
@@ -242,7 +244,9 @@ class FramePainter:
         bar_w = max(2, self.width // 40)  # sweeps the width every 4 seconds: shows at a glance that video is live
         x = (index * self.width // (4 * self.fps)) % (self.width - bar_w)
         luma[self._clock_bottom : self._plate_top, x : x + bar_w] = 200
-        clock = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(captured)) + f".{int(captured * 1000) % 1000:03d}"
+        # set to China time, as a camera in a Chinese car park is, whatever this machine's zone
+        shown = datetime.fromtimestamp(captured, CHINA_STANDARD_TIME)
+        clock = f"{shown:%Y-%m-%d %H:%M:%S}.{int(captured * 1000) % 1000:03d}"
         mask = _text_mask(clock, self._clock_scale)[:, : self.width - 2]
         s = self._clock_scale
         luma[s : s + mask.shape[0], 2 : 2 + mask.shape[1]][mask] = _WHITE

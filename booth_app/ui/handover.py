@@ -51,26 +51,25 @@ CASH_PATTERN = r"\d{0,8}(\.\d{0,2})?"
 _UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("HandoverReport", text)
+translate = QCoreApplication.translate  # under this name Qt's lupdate finds the strings to translate
 
 
 def kind_names() -> dict[StayKind, str]:
     return {
-        StayKind.TEMPORARY: _t("临时车"),
-        StayKind.MONTH: _t("月卡车"),
-        StayKind.WHITELIST: _t("白名单"),
-        StayKind.UNPLATED: _t("无牌车"),
+        StayKind.TEMPORARY: translate("HandoverReport", "临时车"),
+        StayKind.MONTH: translate("HandoverReport", "月卡车"),
+        StayKind.WHITELIST: translate("HandoverReport", "白名单"),
+        StayKind.UNPLATED: translate("HandoverReport", "无牌车"),
     }
 
 
 def channel_names() -> dict[PaymentChannel, str]:
     return {
-        PaymentChannel.WALLET: _t("无感支付"),
-        PaymentChannel.SWEEPCODE: _t("付款码"),
-        PaymentChannel.SCANCODE: _t("扫码支付"),
-        PaymentChannel.ETC: _t("ETC"),
-        PaymentChannel.PREPAY: _t("场内预付"),
+        PaymentChannel.WALLET: translate("HandoverReport", "无感支付"),
+        PaymentChannel.SWEEPCODE: translate("HandoverReport", "付款码"),
+        PaymentChannel.SCANCODE: translate("HandoverReport", "扫码支付"),
+        PaymentChannel.ETC: translate("HandoverReport", "ETC"),
+        PaymentChannel.PREPAY: translate("HandoverReport", "场内预付"),
     }
 
 
@@ -79,7 +78,7 @@ def _clock(moment: datetime) -> str:
 
 
 def _yuan(amount: Decimal, *, signed: bool = False) -> str:
-    return _t("{0} 元").format(f"{amount:+.2f}" if signed else f"{amount:.2f}")
+    return translate("HandoverReport", "{0} 元").format(f"{amount:+.2f}" if signed else f"{amount:.2f}")
 
 
 def _table(headers: list[str], rows: list[list[str]], *, figures: bool = False) -> str:
@@ -97,52 +96,100 @@ def _table(headers: list[str], rows: list[list[str]], *, figures: bool = False) 
 def report_html(report: ShiftReport, park_name: str) -> str:
     """The report as one HTML document (Qt's rich-text subset), for the screen, the printer and the PDF."""
     kinds, channels = kind_names(), channel_names()
-    title = _t("{0} 交接班报表").format(park_name) if park_name else _t("交接班报表")
-    end_label = _t("交班时间") if report.closed else _t("统计截至（未交班）")
+    title = (
+        translate("HandoverReport", "{0} 交接班报表").format(park_name)
+        if park_name
+        else translate("HandoverReport", "交接班报表")
+    )
+    end_label = (
+        translate("HandoverReport", "交班时间") if report.closed else translate("HandoverReport", "统计截至（未交班）")
+    )
     facts = [
-        (_t("岗亭"), report.booth or "—"),
-        (_t("操作员"), f"{report.operator_name}（{report.username}）"),
-        (_t("上班时间"), _clock(report.started_at)),
+        (translate("HandoverReport", "岗亭"), report.booth or "—"),
+        (translate("HandoverReport", "操作员"), f"{report.operator_name}（{report.username}）"),
+        (translate("HandoverReport", "上班时间"), _clock(report.started_at)),
         (end_label, _clock(report.ended_at)),
     ]
     cars = [[kinds[kind], str(report.cars_in[kind]), str(report.cars_out[kind])] for kind in StayKind]
-    cars.append([_t("合计"), str(sum(report.cars_in.values())), str(sum(report.cars_out.values()))])
+    cars.append(
+        [translate("HandoverReport", "合计"), str(sum(report.cars_in.values())), str(sum(report.cars_out.values()))]
+    )
     difference = report.cash_difference
     cash = [
-        [_t("现金收入"), _yuan(report.cash_collected)],
-        [_t("实收现金"), _yuan(report.cash_counted) if report.cash_counted is not None else _t("未清点")],
-        [_t("差额（实收 − 收入）"), _yuan(difference, signed=True) if difference is not None else "—"],
+        [translate("HandoverReport", "现金收入"), _yuan(report.cash_collected)],
+        [
+            translate("HandoverReport", "实收现金"),
+            _yuan(report.cash_counted) if report.cash_counted is not None else translate("HandoverReport", "未清点"),
+        ],
+        [
+            translate("HandoverReport", "差额（实收 − 收入）"),
+            _yuan(difference, signed=True) if difference is not None else "—",
+        ],
     ]
     electronic = [[channels[channel], str(t.count), _yuan(t.amount)] for channel, t in report.electronic.items()]
     total = report.electronic_total
-    electronic.append([_t("合计"), str(total.count), _yuan(total.amount)])
+    electronic.append([translate("HandoverReport", "合计"), str(total.count), _yuan(total.amount)])
     parts = [
         f"<h2>{html.escape(title)}</h2>",
         "<p>" + "<br>".join(f"{html.escape(name)}：{html.escape(value)}" for name, value in facts) + "</p>",
-        f"<h3>{html.escape(_t('车辆进出'))}</h3>",
-        _table([_t("车辆类型"), _t("入场"), _t("出场")], cars, figures=True),
-        f"<h3>{html.escape(_t('现金'))}</h3>",
-        _table([_t("项目"), _t("金额")], cash, figures=True),
-        f"<h3>{html.escape(_t('电子支付'))}</h3>",
-        _table([_t("渠道"), _t("笔数"), _t("金额")], electronic, figures=True),
-        f"<h3>{html.escape(_t('免费放行（{0} 次）').format(len(report.free_releases)))}</h3>",
+        "<h3>" + html.escape(translate("HandoverReport", "车辆进出")) + "</h3>",
         _table(
-            [_t("时间"), _t("车道"), _t("车牌"), _t("原因")],
+            [
+                translate("HandoverReport", "车辆类型"),
+                translate("HandoverReport", "入场"),
+                translate("HandoverReport", "出场"),
+            ],
+            cars,
+            figures=True,
+        ),
+        "<h3>" + html.escape(translate("HandoverReport", "现金")) + "</h3>",
+        _table([translate("HandoverReport", "项目"), translate("HandoverReport", "金额")], cash, figures=True),
+        "<h3>" + html.escape(translate("HandoverReport", "电子支付")) + "</h3>",
+        _table(
+            [
+                translate("HandoverReport", "渠道"),
+                translate("HandoverReport", "笔数"),
+                translate("HandoverReport", "金额"),
+            ],
+            electronic,
+            figures=True,
+        ),
+        "<h3>"
+        + html.escape(translate("HandoverReport", "免费放行（{0} 次）").format(len(report.free_releases)))
+        + "</h3>",
+        _table(
+            [
+                translate("HandoverReport", "时间"),
+                translate("HandoverReport", "车道"),
+                translate("HandoverReport", "车牌"),
+                translate("HandoverReport", "原因"),
+            ],
             [[_clock(f.released_at), f.lane_id, f.plate, f.reason] for f in report.free_releases],
         )
         if report.free_releases
-        else f"<p>{html.escape(_t('无'))}</p>",
-        f"<h3>{html.escape(_t('人工抬杆（{0} 次）').format(len(report.manual_opens)))}</h3>",
+        else "<p>" + html.escape(translate("HandoverReport", "无")) + "</p>",
+        "<h3>"
+        + html.escape(translate("HandoverReport", "人工抬杆（{0} 次）").format(len(report.manual_opens)))
+        + "</h3>",
         _table(
-            [_t("时间"), _t("车道"), _t("车牌"), _t("原因")],
+            [
+                translate("HandoverReport", "时间"),
+                translate("HandoverReport", "车道"),
+                translate("HandoverReport", "车牌"),
+                translate("HandoverReport", "原因"),
+            ],
             [[_clock(m.opened_at), m.lane_id, m.plate, m.reason] for m in report.manual_opens],
         )
         if report.manual_opens
-        else f"<p>{html.escape(_t('无'))}</p>",
+        else "<p>" + html.escape(translate("HandoverReport", "无")) + "</p>",
     ]
     if report.note:
-        parts.append(f"<p>{html.escape(_t('备注'))}：{html.escape(report.note)}</p>")
-    parts.append(f"<p><br>{html.escape(_t('交班人签字：__________　　接班人签字：__________'))}</p>")
+        parts.append("<p>" + html.escape(translate("HandoverReport", "备注")) + f"：{html.escape(report.note)}</p>")
+    parts.append(
+        "<p><br>"
+        + html.escape(translate("HandoverReport", "交班人签字：__________　　接班人签字：__________"))
+        + "</p>"
+    )
     return "\n".join(parts)
 
 
@@ -164,7 +211,7 @@ def report_pdf(report: ShiftReport, park_name: str) -> bytes:
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     writer = QPdfWriter(buffer)
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setTitle(_t("交接班报表"))
+    writer.setTitle(translate("HandoverReport", "交接班报表"))
     report_document(report, park_name).print_(writer)  # its painter's end writes the whole file
     buffer.close()
     return bytes(buffer.data().data())

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from booth_app.config import LaneConfig
 from booth_app.lanes.controller import LaneEvent
+from booth_app.ui.payment_panel import channel_name
 from booth_app.ui.video_view import VideoView
 
 CAMERA_QUIET_AFTER = timedelta(minutes=5)  # a camera that neither pushed nor polled for this long may be down
@@ -137,10 +138,12 @@ class LaneTile(QFrame):
         match event.kind:
             case "read":
                 self._show_read(event)
-            case "decision":
+            case "decision" | "pending":  # the same words for both, in the window's language
                 self._show_decision(event)
             case "gate":
                 self._show_gate(event.text, event.level)
+            case "paid":
+                self._show_paid(event)
             case _ if event.text:
                 self._say(event.text, event.level)
 
@@ -167,11 +170,21 @@ class LaneTile(QFrame):
             return
         if decision.outcome == "ignored_repeat":
             return
-        text = f"{decision.plate or self.tr('无牌车')}  {outcome_name(decision.outcome)}"
+        plate = decision.plate or self.tr("无牌车")
+        text = f"{plate}  {outcome_name(decision.outcome)}"
         if decision.due:
             text += self.tr("  应缴 {0} 元").format(f"{decision.due:.2f}")
         level = "alarm" if decision.outcome.startswith("entry_refused") else event.level
         self._say(text, level)
+
+    def _show_paid(self, event: LaneEvent) -> None:
+        decision = event.decision
+        plate = (decision.plate if decision is not None else "") or self.tr("无牌车")
+        if event.channel == "free":
+            self._say(self.tr("{0}  免费放行").format(plate), "ok")
+            return
+        amount = f"{event.amount or 0:.2f}"
+        self._say(self.tr("{0}  已缴 {1} 元（{2}）").format(plate, amount, channel_name(event.channel)), "ok")
 
     def _show_gate(self, state: str, level: str) -> None:
         self.gate.setText(gate_name(state))

@@ -28,6 +28,8 @@ from booth_app.ui.tasks import async_slot
 
 log = logging.getLogger(__name__)
 
+MIN_WIDTH = 480  # room for the heading and a long password at the booth's large print
+
 
 class _StaffDialog(QDialog):
     """Fields filled in order, an inline error line, and an OK button that runs one async step at a time."""
@@ -39,7 +41,10 @@ class _StaffDialog(QDialog):
         self.staff = staff
         self.setWindowTitle(title)
         self.setModal(True)
+        self.setMinimumWidth(MIN_WIDTH)
         self.busy = False
+        heading = QLabel(title)  # the window's own title bar may be small or hidden on a booth PC
+        heading.setObjectName("dialog-heading")
         self.error = QLabel("")
         self.error.setObjectName("dialog-error")
         self.error.setProperty("level", "alarm")
@@ -58,6 +63,7 @@ class _StaffDialog(QDialog):
         self.buttons.accepted.connect(self._confirm)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(heading)
         layout.addLayout(self.form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)

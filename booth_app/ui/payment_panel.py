@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -11,7 +11,8 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
 from booth_app.config import LaneConfig
-from booth_app.core.decisions import CHINA_STANDARD_TIME, duration_text
+from booth_app.core.decisions import CHINA_STANDARD_TIME
+from booth_app.core.tariff import FeeLine
 from booth_app.lanes.controller import LaneEvent
 from booth_app.ui.qr import qr_image
 
@@ -29,6 +30,37 @@ def channel_name(channel: str) -> str:
         "free": QCoreApplication.translate("PaymentPanel", "免费放行"),
     }
     return names.get(channel, channel)
+
+
+translate = QCoreApplication.translate  # under this name Qt's lupdate finds the strings to translate
+
+
+def duration_words(span: timedelta) -> str:
+    """A stay's length in the window's language: 2小时15分, 1天3小时, 8分 (a started minute counts)."""
+    minutes = max(0, -(-int(span.total_seconds()) // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [
+        translate("PaymentPanel", "{0}天").format(days) if days else "",
+        translate("PaymentPanel", "{0}小时").format(hours) if hours else "",
+        translate("PaymentPanel", "{0}分").format(mins) if mins or not (days or hours) else "",
+    ]
+    return translate("PaymentPanel", "{0}{1}{2}").format(*parts).strip()
+
+
+def fee_line_words(line: FeeLine) -> str:
+    """One 24 h period of the fee: 第1天 首60分钟 5.00 + 3×30分钟 6.00 = 11.00 (，封顶 40.00)."""
+    parts = []
+    if line.first_minutes:
+        parts.append(translate("PaymentPanel", "首{0}分钟 {1}").format(line.first_minutes, line.first_amount))
+    if line.units:
+        parts.append(
+            translate("PaymentPanel", "{0}×{1}分钟 {2}").format(line.units, line.unit_minutes, line.units_amount)
+        )
+    text = translate("PaymentPanel", "第{0}天 {1} = {2}").format(
+        line.day, " + ".join(parts), line.first_amount + line.units_amount
+    )
+    return translate("PaymentPanel", "{0}，封顶 {1}").format(text, line.amount) if line.capped else text
 
 
 class PaymentPanel(QFrame):
@@ -137,8 +169,8 @@ class PaymentPanel(QFrame):
             entered: datetime = stay.entered_at
             parts.append(self.tr("入场 {0:%m-%d %H:%M}").format(entered.astimezone(CHINA_STANDARD_TIME)))
         if fee is not None:
-            parts.append(self.tr("停车 {0}").format(duration_text(fee.duration)))
-            parts.extend(line.describe() for line in fee.lines)
+            parts.append(self.tr("停车 {0}").format(duration_words(fee.duration)))
+            parts.extend(fee_line_words(line) for line in fee.lines)
             if stay is not None and stay.prepaid:
                 parts.append(self.tr("已预付 {0} 元").format(f"{stay.prepaid:.2f}"))
         return " · ".join(parts)

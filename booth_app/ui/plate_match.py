@@ -8,7 +8,16 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from booth_app.core.decisions import CHINA_STANDARD_TIME
 from booth_app.core.plates import Candidate, normalise
@@ -94,6 +103,8 @@ class PlateMatchDialog(ServiceDialog):
         grid.addWidget(self.candidates, 1, 1)
         grid.addWidget(self.entry_picture, 1, 2)
         layout = QVBoxLayout(self)
+        # never smaller than the two pictures and the list: a dialog's first size is capped at 2/3 of the screen
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addWidget(heading)
         layout.addLayout(grid)
         layout.addWidget(self.plate)

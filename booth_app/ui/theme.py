@@ -77,7 +77,7 @@ QStatusBar QLabel, #status-bar QLabel {{ color: {ON_BAR}; padding: 0px 10px; }}
 
 #help-overlay {{ background-color: rgba(0, 0, 0, 170); }}
 #help-panel {{ background-color: {FIELD}; border: 3px solid {FOCUS}; border-radius: 6px; }}
-#help-title {{ font-size: 20pt; font-weight: bold; }}
+#help-title, #dialog-heading {{ font-size: 20pt; font-weight: bold; }}
 #help-hint {{ color: #404040; }}
 #help-group {{ font-size: 15pt; font-weight: bold; color: {FOCUS}; padding-top: 6px; }}
 #help-key {{

@@ -189,6 +189,173 @@
     </message>
 </context>
 <context>
+    <name>HandoverReport</name>
+    <message>
+        <source>临时车</source>
+        <translation>Temporary</translation>
+    </message>
+    <message>
+        <source>月卡车</source>
+        <translation>Month card</translation>
+    </message>
+    <message>
+        <source>白名单</source>
+        <translation>Whitelist</translation>
+    </message>
+    <message>
+        <source>无牌车</source>
+        <translation>No plate</translation>
+    </message>
+    <message>
+        <source>无感支付</source>
+        <translation>Wallet (no password)</translation>
+    </message>
+    <message>
+        <source>付款码</source>
+        <translation>Payment code</translation>
+    </message>
+    <message>
+        <source>扫码支付</source>
+        <translation>QR scan</translation>
+    </message>
+    <message>
+        <source>ETC</source>
+        <translation>ETC</translation>
+    </message>
+    <message>
+        <source>场内预付</source>
+        <translation>Prepaid inside</translation>
+    </message>
+    <message>
+        <source>{0} 元</source>
+        <translation>¥{0}</translation>
+    </message>
+    <message>
+        <source>{0} 交接班报表</source>
+        <translation>{0} shift handover report</translation>
+    </message>
+    <message>
+        <source>交接班报表</source>
+        <translation>Shift handover report</translation>
+    </message>
+    <message>
+        <source>交班时间</source>
+        <translation>Handed over at</translation>
+    </message>
+    <message>
+        <source>统计截至（未交班）</source>
+        <translation>Counted until (not handed over yet)</translation>
+    </message>
+    <message>
+        <source>岗亭</source>
+        <translation>Booth</translation>
+    </message>
+    <message>
+        <source>操作员</source>
+        <translation>Operator</translation>
+    </message>
+    <message>
+        <source>上班时间</source>
+        <translation>On duty since</translation>
+    </message>
+    <message>
+        <source>合计</source>
+        <translation>Total</translation>
+    </message>
+    <message>
+        <source>现金收入</source>
+        <translation>Cash taken</translation>
+    </message>
+    <message>
+        <source>实收现金</source>
+        <translation>Cash counted</translation>
+    </message>
+    <message>
+        <source>未清点</source>
+        <translation>not counted</translation>
+    </message>
+    <message>
+        <source>差额（实收 − 收入）</source>
+        <translation>Difference (counted − taken)</translation>
+    </message>
+    <message>
+        <source>车辆进出</source>
+        <translation>Cars in and out</translation>
+    </message>
+    <message>
+        <source>车辆类型</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <source>入场</source>
+        <translation>In</translation>
+    </message>
+    <message>
+        <source>出场</source>
+        <translation>Out</translation>
+    </message>
+    <message>
+        <source>现金</source>
+        <translation>Cash</translation>
+    </message>
+    <message>
+        <source>项目</source>
+        <translation>Item</translation>
+    </message>
+    <message>
+        <source>金额</source>
+        <translation>Amount</translation>
+    </message>
+    <message>
+        <source>电子支付</source>
+        <translation>Electronic payments</translation>
+    </message>
+    <message>
+        <source>渠道</source>
+        <translation>Channel</translation>
+    </message>
+    <message>
+        <source>笔数</source>
+        <translation>Count</translation>
+    </message>
+    <message>
+        <source>免费放行（{0} 次）</source>
+        <translation>Free releases ({0})</translation>
+    </message>
+    <message>
+        <source>时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>车道</source>
+        <translation>Lane</translation>
+    </message>
+    <message>
+        <source>车牌</source>
+        <translation>Plate</translation>
+    </message>
+    <message>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <source>无</source>
+        <translation>None</translation>
+    </message>
+    <message>
+        <source>人工抬杆（{0} 次）</source>
+        <translation>Gates opened by hand ({0})</translation>
+    </message>
+    <message>
+        <source>备注</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>交班人签字：__________&#x3000;&#x3000;接班人签字：__________</source>
+        <translation>Handed over by: __________    Taken over by: __________</translation>
+    </message>
+</context>
+<context>
     <name>HelpOverlay</name>
     <message>
         <source>快捷键</source>
@@ -480,6 +647,14 @@
         <translation>  ¥{0} due</translation>
     </message>
     <message>
+        <source>{0}  免费放行</source>
+        <translation>{0}  released free</translation>
+    </message>
+    <message>
+        <source>{0}  已缴 {1} 元（{2}）</source>
+        <translation>{0}  paid {1} yuan ({2})</translation>
+    </message>
+    <message>
         <source>相机尚未联系</source>
         <translation>No word from the camera yet</translation>
     </message>
@@ -598,6 +773,38 @@
     <message>
         <source>免费放行</source>
         <translation>Released free</translation>
+    </message>
+    <message>
+        <source>{0}天</source>
+        <translation>{0} d </translation>
+    </message>
+    <message>
+        <source>{0}小时</source>
+        <translation>{0} h </translation>
+    </message>
+    <message>
+        <source>{0}分</source>
+        <translation>{0} min</translation>
+    </message>
+    <message>
+        <source>{0}{1}{2}</source>
+        <translation>{0}{1}{2}</translation>
+    </message>
+    <message>
+        <source>首{0}分钟 {1}</source>
+        <translation>first {0} min {1}</translation>
+    </message>
+    <message>
+        <source>{0}×{1}分钟 {2}</source>
+        <translation>{0}×{1} min {2}</translation>
+    </message>
+    <message>
+        <source>第{0}天 {1} = {2}</source>
+        <translation>day {0}: {1} = {2}</translation>
+    </message>
+    <message>
+        <source>{0}，封顶 {1}</source>
+        <translation>{0}, capped at {1}</translation>
     </message>
     <message>
         <source>等待缴费 · 收现金：{0} 然后回车</source>

@@ -3,6 +3,7 @@
 The translation check alone: `pytest tests/ui/test_theme_and_i18n.py -k english`.
 """
 
+import ast
 import os
 import shutil
 import subprocess
@@ -10,6 +11,8 @@ import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -31,14 +34,22 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from booth_app.core.decisions import duration_text
+from booth_app.core.tariff import Rate, Tariff
+from booth_app.core.types import Stay
 from booth_app.ui import theme
 from booth_app.ui.help_overlay import HelpOverlay
 from booth_app.ui.i18n import install_qt_translator, install_translator
 from booth_app.ui.keys import KeyMap
+from booth_app.ui.payment_panel import duration_words, fee_line_words
 from tests.conftest import ROOT
 
 TS = ROOT / "resources" / "i18n" / "booth_en.ts"
 QM = TS.with_suffix(".qm")
+EXAMPLE_TARIFF = Tariff(
+    Rate(free_minutes=15, first_minutes=60, first_price=Decimal(5), unit_minutes=30, unit_price=Decimal(2),
+         daily_cap=Decimal(40))
+)  # fmt: skip
 USABLE = QSize(1366, 768 - 40 - 30)  # a 1366x768 screen less a Windows taskbar and the window's title bar
 
 
@@ -93,6 +104,61 @@ def translators() -> Iterator[list[QTranslator]]:
     yield installed
     for translator in installed:
         app().removeTranslator(translator)
+
+
+def untranslatable_calls(source: str) -> list[str]:
+    """Calls of tr()/translate() that Qt's lupdate cannot read: text that is not a literal, or a call inside an f-string
+    (lupdate skips f-strings), so the string would never reach booth_en.ts and stay Chinese in the English window."""
+    tree = ast.parse(source)
+    fstrings = [node for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)]
+    in_fstrings = {id(node) for joined in fstrings for node in ast.walk(joined)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name not in ("tr", "translate"):
+            continue
+        text = node.args[-1] if node.args else None
+        literal = isinstance(text, ast.Constant) and isinstance(text.value, str)
+        if id(node) in in_fstrings or not literal:
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_lupdate_sees_every_string_of_the_window() -> None:
+    marked = {"keys.py"}  # its strings are marked with QT_TRANSLATE_NOOP in booth_app/ui/actions.py
+    problems = {
+        path.name: calls
+        for path in sorted((ROOT / "booth_app" / "ui").glob("*.py"))
+        if path.name not in marked and (calls := untranslatable_calls(path.read_text(encoding="utf-8")))
+    }
+    assert problems == {}
+
+
+def test_the_checker_finds_what_lupdate_misses() -> None:
+    source = textwrap.dedent(
+        """
+        def _t(text): return translate("Ctx", text)
+        a = f"<h3>{translate('Ctx', '现金')}</h3>"
+        b = self.tr("好")
+        """
+    )
+    assert [call.split(":")[0] for call in untranslatable_calls(source)] == ["line 2", "line 3"]
+
+
+def test_fee_words_follow_the_language(qtbot: QtBot, translators: list[QTranslator]) -> None:
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    stay = Stay("B1_1", "京A12345", now - timedelta(days=1, minutes=130), "A1")
+    fee = EXAMPLE_TARIFF.fee(stay, now)
+    assert [fee_line_words(line) for line in fee.lines] == [line.describe() for line in fee.lines]
+    for span in (timedelta(seconds=1), timedelta(minutes=59, seconds=1), timedelta(days=2), fee.duration):
+        assert duration_words(span) == duration_text(span)
+    translator = install_translator(app(), "en")
+    assert translator is not None
+    translators.append(translator)
+    assert fee_line_words(fee.lines[0]) == "day 1: first 60 min 5.00 + 46×30 min 92.00 = 97.00, capped at 40.00"
+    assert duration_words(fee.duration) == "1 d 2 h 10 min"
 
 
 def title_of(overlay: HelpOverlay) -> str:

@@ -85,9 +85,13 @@ async def test_the_tiles_and_panels_follow_the_bridge(qtbot: QtBot, tmp_path: Pa
         assert panel.qr.pixmap().toImage() == qr_image("https://pay.example/B2", 132)
         bridge.on_lane_event(LaneEvent("B2", "paying", "", channel="sweepcode"))
         assert panel.state_label.text() == "支付中（付款码）…"
-        bridge.on_lane_event(LaneEvent("B2", "paid", "", channel="sweepcode", amount=Decimal(11)))
+        bridge.on_lane_event(
+            LaneEvent("B2", "paid", "京A12345 已缴 11.00 元（sweepcode）", decision=due, channel="sweepcode",
+                      amount=Decimal(11))
+        )  # fmt: skip
         assert panel.state == "paid"
         assert panel.state_label.text() == "已支付 11.00 元（付款码），已放行"
+        assert tile.status.text() == "京A12345  已缴 11.00 元（付款码）"  # the channel in words, not its code
         bridge.on_lane_event(LaneEvent("A1", "alert", "黑名单车辆 京C44444 在入口", "alarm"))
         assert window.tile_by_lane["A1"].status.text() == "黑名单车辆 京C44444 在入口"
         assert window.tile_by_lane["A1"].status.property("level") == "alarm"
