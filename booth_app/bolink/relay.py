@@ -150,5 +150,8 @@ class OutboxRelay:
         return delay
 
     async def _pause(self, seconds: float) -> None:
+        # asyncio.timeout, not wait_for: 3.11's wait_for runs the wait as a second task, and a cancellation that
+        # lands as that task finishes left the relay waiting for a wake-up that never came (shutdown hung)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()

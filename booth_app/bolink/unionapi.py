@@ -209,6 +209,7 @@ class LaneQrCodes:
             fetched = await self.refresh()
             timeout = None if fetched == len(self.lane_ids) else retry_s
             try:
-                await asyncio.wait_for(self._refresh.wait(), timeout=timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: see OutboxRelay._pause
+                    await self._refresh.wait()
             except TimeoutError:
                 continue
