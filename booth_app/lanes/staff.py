@@ -117,6 +117,10 @@ class Staff:
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         return await self._store.add_operator(username, password_hash, role, display_name)
 
+    async def operators(self) -> list[Operator]:
+        """Everyone who may log in here, by username."""
+        return sorted(await self._store.operators(), key=lambda operator: operator.username)
+
     async def set_password(self, by: OnDuty, username: str, password: str) -> None:
         """An operator changes their own password; an admin may change anyone's."""
         if not by.is_admin and by.operator.username != username:

@@ -60,6 +60,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action("shift_handover", "F10", "shift", QT_TRANSLATE_NOOP("KeyMap", "交接班")),
     Action("lock_screen", "Ctrl+L", "shift", QT_TRANSLATE_NOOP("KeyMap", "锁定屏幕，换人登录")),
+    Action("operators", "F12", "shift", QT_TRANSLATE_NOOP("KeyMap", "操作员与密码（添加操作员仅管理员）")),
     Action("help", "F1", "general", QT_TRANSLATE_NOOP("KeyMap", "显示或关闭本帮助")),
     Action("confirm", "Return", "general", QT_TRANSLATE_NOOP("KeyMap", "确认（对话框的默认按钮）"), rebindable=False),
     Action("cancel", "Esc", "general", QT_TRANSLATE_NOOP("KeyMap", "取消，关闭对话框"), rebindable=False),

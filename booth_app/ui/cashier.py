@@ -56,6 +56,7 @@ class Cashier(QObject):
             "vehicle_lists": self.vehicle_lists,
             "next_exit": self.next_exit,
             "lock_screen": self.lock_screen,
+            "operators": self.operators,
         }
         for number, tile in enumerate(self.window.tiles, 1):
             handlers[f"select_lane_{number}"] = functools.partial(self.window.select_lane, tile.lane.id)
@@ -148,6 +149,14 @@ class Cashier(QObject):
         )  # fmt: skip
         dialog.handed_over.connect(self._handed_over)
         self._open(dialog)
+
+    def operators(self) -> None:
+        """Who may log in: an admin adds operators and sets passwords; a cashier changes their own password."""
+        from booth_app.ui.operators import OperatorsDialog
+
+        if self.dialog is not None or (on_duty := self._need_operator()) is None:
+            return
+        self._open(OperatorsDialog(self.services.staff, on_duty, self.window))
 
     def _handed_over(self, _report: object) -> None:
         self.bridge.set_on_duty(None)

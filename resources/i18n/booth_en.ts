@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="zh_CN">
 <context>
+    <name>AddOperatorDialog</name>
+    <message>
+        <source>添加操作员</source>
+        <translation>Add operator</translation>
+    </message>
+    <message>
+        <source>用户名</source>
+        <translation>Username</translation>
+    </message>
+    <message>
+        <source>姓名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>角色</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <source>请输入用户名。</source>
+        <translation>Enter a username.</translation>
+    </message>
+</context>
+<context>
     <name>CashDialog</name>
     <message>
         <source>收现金放行</source>
@@ -544,6 +567,10 @@
         <translation>Lock the screen for another cashier to log in</translation>
     </message>
     <message>
+        <source>操作员与密码（添加操作员仅管理员）</source>
+        <translation>Operators and passwords (only an admin adds operators)</translation>
+    </message>
+    <message>
         <source>显示或关闭本帮助</source>
         <translation>Show or close this help</translation>
     </message>
@@ -734,6 +761,87 @@
     <message>
         <source>车道（Shift+Tab 切换）</source>
         <translation>Lane (Shift+Tab to change)</translation>
+    </message>
+</context>
+<context>
+    <name>Operators</name>
+    <message>
+        <source>管理员</source>
+        <translation>Admin</translation>
+    </message>
+    <message>
+        <source>收费员</source>
+        <translation>Cashier</translation>
+    </message>
+</context>
+<context>
+    <name>OperatorsDialog</name>
+    <message>
+        <source>操作员</source>
+        <translation>Operators</translation>
+    </message>
+    <message>
+        <source>用户名</source>
+        <translation>Username</translation>
+    </message>
+    <message>
+        <source>姓名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>角色</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <source>添加操作员</source>
+        <translation>Add operator</translation>
+    </message>
+    <message>
+        <source>修改密码</source>
+        <translation>Set password</translation>
+    </message>
+    <message>
+        <source>关闭 (Esc)</source>
+        <translation>Close (Esc)</translation>
+    </message>
+    <message>
+        <source>收费员只能修改自己的密码；添加操作员需要管理员登录。</source>
+        <translation>A cashier can only change their own password; adding operators needs an admin&apos;s login.</translation>
+    </message>
+    <message>
+        <source>只有管理员可以添加操作员</source>
+        <translation>Only an admin can add operators</translation>
+    </message>
+    <message>
+        <source>已添加</source>
+        <translation>Added</translation>
+    </message>
+    <message>
+        <source>只能修改自己的密码</source>
+        <translation>You can only change your own password</translation>
+    </message>
+    <message>
+        <source>密码已修改</source>
+        <translation>Password changed</translation>
+    </message>
+</context>
+<context>
+    <name>PasswordFields</name>
+    <message>
+        <source>密码（至少 6 位）</source>
+        <translation>Password (at least 6 characters)</translation>
+    </message>
+    <message>
+        <source>再次输入密码</source>
+        <translation>Password again</translation>
+    </message>
+    <message>
+        <source>请输入密码。</source>
+        <translation>Enter a password.</translation>
+    </message>
+    <message>
+        <source>两次输入的密码不一致。</source>
+        <translation>The two passwords differ.</translation>
     </message>
 </context>
 <context>
@@ -1003,6 +1111,17 @@
     <message>
         <source>取消（Esc）</source>
         <translation>Cancel (Esc)</translation>
+    </message>
+</context>
+<context>
+    <name>SetPasswordDialog</name>
+    <message>
+        <source>修改密码</source>
+        <translation>Set password</translation>
+    </message>
+    <message>
+        <source>操作员</source>
+        <translation>Operator</translation>
     </message>
 </context>
 <context>
