@@ -27,7 +27,7 @@ from booth_app.ui.theme import set_level
 
 log = logging.getLogger(__name__)
 
-QUEUE_ROWS = 200  # recent stays in the queues
+QUEUE_ROWS = 100  # recent stays in the queues (a search reaches back further, the history further still)
 QUEUE_DEBOUNCE_MS = 300  # a burst of lane events re-reads the queues once
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QHeaderView, QLineEdit, QTableView, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLineEdit, QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from booth_app.core.decisions import CHINA_STANDARD_TIME
 from booth_app.core.types import Stay
@@ -35,7 +35,12 @@ class StaysModel(QAbstractTableModel):
         super().__init__(parent)
         self.exits = exits
         self.stays: list[Stay] = []
-        self.fees: dict[str, str] = {}
+        self.rows: list[tuple[str, ...]] = []  # the cells' text, one tuple per stay
+        self.states = {
+            "inside": QCoreApplication.translate("Queues", "在场"),
+            "left": QCoreApplication.translate("Queues", "已出场"),
+            "superseded": QCoreApplication.translate("Queues", "已重入"),
+        }
         self.headers = (
             [
                 QCoreApplication.translate("Queues", "车牌"),
@@ -55,12 +60,29 @@ class StaysModel(QAbstractTableModel):
         )
 
     def set_stays(self, stays: Sequence[Stay]) -> None:
+        """Show `stays`. The text of every cell is made here, once: the view asks for it far more often than the
+        stays change, and nothing is redrawn when the rows come back the same."""
+        rows = [self._row(stay) for stay in stays]
+        if rows == self.rows:
+            return
         self.beginResetModel()
-        self.stays = list(stays)
+        self.stays, self.rows = list(stays), rows
         self.endResetModel()
 
+    def _row(self, stay: Stay) -> tuple[str, ...]:
+        if self.exits:
+            exit_lane = stay.exit_lane or ""
+            return (stay.plate, kind_name(stay.kind), exit_lane, _clock(stay.left_at), _clock(stay.entered_at))
+        return (
+            stay.plate,
+            kind_name(stay.kind),
+            stay.entry_lane,
+            _clock(stay.entered_at),
+            self.states.get(stay.state, stay.state),
+        )
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self.stays)
+        return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.headers)
@@ -71,20 +93,9 @@ class StaysModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
             return None
-        stay = self.stays[index.row()]
-        if self.exits:
-            exit_lane = stay.exit_lane or ""
-            row = [stay.plate, kind_name(stay.kind), exit_lane, _clock(stay.left_at), _clock(stay.entered_at)]
-        else:
-            state = {
-                "inside": QCoreApplication.translate("Queues", "在场"),
-                "left": QCoreApplication.translate("Queues", "已出场"),
-                "superseded": QCoreApplication.translate("Queues", "已重入"),
-            }.get(stay.state, stay.state)
-            row = [stay.plate, kind_name(stay.kind), stay.entry_lane, _clock(stay.entered_at), state]
-        return row[index.column()]
+        return self.rows[index.row()][index.column()]
 
 
 class QueuePanel(QWidget):
@@ -116,8 +127,19 @@ class QueuePanel(QWidget):
         view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         view.verticalHeader().hide()
-        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        view.horizontalHeader().setStretchLastSection(True)
+        # Widths from the longest text each column can hold, set once: fitting them to the contents would read every
+        # cell of every row at each change, on the thread that paints the video.
+        header = view.horizontalHeader()
+        metrics = view.fontMetrics()
+        padding = 3 * metrics.averageCharWidth()
+        samples = {"plate": "京AD12345", "kind": kind_name("whitelist"), "lane": "B2", "clock": "12-31 23:59:59"}
+        columns = ("plate", "kind", "lane", "clock", "clock") if model.exits else ("plate", "kind", "lane", "clock")
+        for column, sample in enumerate(columns):
+            title = str(model.headers[column])
+            header.resizeSection(
+                column, max(metrics.horizontalAdvance(samples[sample]), metrics.horizontalAdvance(title)) + padding
+            )
+        header.setStretchLastSection(True)
         return view
 
     def show_stays(self, stays: Sequence[Stay]) -> None:
