@@ -1,8 +1,7 @@
 """Putting an operator on duty: the login dialog, and on the first start the dialog that creates the admin.
 
 Both emit `logged_in(on_duty: OnDuty)` and accept once a shift has started. Esc (or closing the dialog) rejects it
-and nobody is on duty: the caller decides what that means (at start-up the window quits, since the booth does not
-run without an operator; a lock screen would simply open the dialog again).
+and nobody is on duty: the lanes keep running, and the next key that changes something asks for a login again.
 Enter in a field moves on to the next empty one, and logs in once all are filled.
 """
 
