@@ -176,6 +176,11 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         press(Key.Key_Escape)
         await until(lambda: lists.isAncestorOf(QApplication.focusWidget()))  # the list has the keyboard again
         await close_dialog()
+        press(Key.Key_F12)
+        operators = await dialog("operators-dialog")
+        await until(lambda: len(operators.operators) == 2)
+        save(operators, "dialog-operators")
+        await close_dialog()
         press(Key.Key_F1)
         await asyncio.sleep(0.3)
         save(window, "help-overlay")

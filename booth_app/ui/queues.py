@@ -131,7 +131,7 @@ class QueuePanel(QWidget):
         # cell of every row at each change, on the thread that paints the video.
         header = view.horizontalHeader()
         metrics = view.fontMetrics()
-        padding = 3 * metrics.averageCharWidth()
+        padding = metrics.horizontalAdvance("MM")  # the cell margins and a little air
         samples = {"plate": "京AD12345", "kind": kind_name("whitelist"), "lane": "B2", "clock": "12-31 23:59:59"}
         columns = ("plate", "kind", "lane", "clock", "clock") if model.exits else ("plate", "kind", "lane", "clock")
         for column, sample in enumerate(columns):

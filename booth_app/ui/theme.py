@@ -42,7 +42,7 @@ QPushButton, QToolButton {{
     min-height: 32px; padding: 4px 14px; color: {TEXT}; background-color: #e6e6e6;
     border: 3px solid {FRAME}; border-radius: 4px;
 }}
-QPushButton:default {{ font-weight: bold; }}
+QPushButton:default {{ background-color: #c9d8f5; border-color: {TEXT}; }}  /* not bold: Qt sizes the text as regular */
 QPushButton:disabled, QToolButton:disabled {{ color: #6b6b6b; border-color: #a0a0a0; }}
 QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QDateTimeEdit, QPlainTextEdit, QTextEdit,
 QListView, QTreeView, QTableView {{

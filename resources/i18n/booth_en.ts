@@ -1052,7 +1052,7 @@
     </message>
     <message>
         <source>出口</source>
-        <translation>Exit lane</translation>
+        <translation>Exit</translation>
     </message>
     <message>
         <source>出场时间</source>
@@ -1060,11 +1060,11 @@
     </message>
     <message>
         <source>入场时间</source>
-        <translation>Entered at</translation>
+        <translation>Entered</translation>
     </message>
     <message>
         <source>入口</source>
-        <translation>Entry lane</translation>
+        <translation>Entry</translation>
     </message>
     <message>
         <source>状态</source>
