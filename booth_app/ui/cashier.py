@@ -200,7 +200,7 @@ class Cashier(QObject):
 
         def write() -> bool:
             folder.mkdir(parents=True, exist_ok=True)
-            return bool(image.save(str(path), "JPG", 85))
+            return bool(image.save(str(path), None, 85))  # the format from the name (.jpg)
 
         try:
             written = await asyncio.to_thread(write)

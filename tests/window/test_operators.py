@@ -74,7 +74,9 @@ async def test_a_cashier_changes_their_own_password_and_no_one_elses(qtbot: QtBo
         assert dialog.child is None
         assert dialog.message.text() == "只有管理员可以添加操作员"
         press(qtbot, Key.Key_Up)  # the admin's row
-        assert dialog.selected() is not None and dialog.selected().username == "admin"
+        selected = dialog.selected()
+        assert selected is not None
+        assert selected.username == "admin"
         press(qtbot, Key.Key_F2)
         assert dialog.child is None
         assert dialog.message.text() == "只能修改自己的密码"
