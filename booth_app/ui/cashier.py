@@ -12,6 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -214,44 +215,45 @@ class Cashier(QObject):
 
     # ------------------------------------------------------------ money
 
-    def collect_cash(self) -> None:
+    def _waiting_car(self) -> tuple[OnDuty, str, Any, Any] | None:
+        """Who is on duty, and the exit lane, controller and pending exit the money keys act on (None: said why)."""
         if (on_duty := self._need_operator()) is None or (lanes := self._lanes()) is None:
-            return
+            return None
         lane_id = self._pending_exit()
         if lane_id is None:
             self.say(self.tr("没有等待缴费的车辆"))
-            return
+            return None
         controller = lanes.controllers[lane_id]
-        pending = controller.snapshot()
-        order_id = pending.stay.order_id
+        return on_duty, lane_id, controller, controller.snapshot()
+
+    async def _settle(
+        self, controller: Any, pending: Any, channel: PaymentChannel, amount: Decimal, **more: str
+    ) -> Any:
+        stay = await controller.settle(channel, amount, order_id=pending.stay.order_id, **more)
+        if stay is None:
+            raise RuntimeError(self.tr("这辆车已不在等待缴费（可能已用其他方式支付）。"))
+        return stay
+
+    def collect_cash(self) -> None:
+        if (waiting := self._waiting_car()) is None:
+            return
+        on_duty, lane_id, controller, pending = waiting
 
         async def submit() -> None:
-            stay = await controller.settle(
-                PaymentChannel.CASH, pending.due, operator=on_duty.operator.username, order_id=order_id
-            )
-            if stay is None:
-                raise RuntimeError(self.tr("这辆车已不在等待缴费（可能已用其他方式支付）。"))
+            stay = await self._settle(controller, pending, PaymentChannel.CASH, pending.due,
+                                      operator=on_duty.operator.username)  # fmt: skip
             self.say(self.tr("{0} 收现金 {1} 元，已放行").format(stay.plate, f"{pending.due:.2f}"))
 
         self._open(CashDialog(pending.stay.plate, pending.due, self._lane_name(lane_id), submit, self.window))
 
     def free_release(self) -> None:
-        if (on_duty := self._need_operator()) is None or (lanes := self._lanes()) is None:
+        if (waiting := self._waiting_car()) is None:
             return
-        lane_id = self._pending_exit()
-        if lane_id is None:
-            self.say(self.tr("没有等待缴费的车辆"))
-            return
-        controller = lanes.controllers[lane_id]
-        pending = controller.snapshot()
-        order_id = pending.stay.order_id
+        on_duty, _lane_id, controller, pending = waiting
 
         async def submit(reason: str) -> None:
-            stay = await controller.settle(
-                PaymentChannel.FREE, ZERO, operator=on_duty.operator.username, reason=reason, order_id=order_id
-            )
-            if stay is None:
-                raise RuntimeError(self.tr("这辆车已不在等待缴费（可能已用其他方式支付）。"))
+            stay = await self._settle(controller, pending, PaymentChannel.FREE, ZERO,
+                                      operator=on_duty.operator.username, reason=reason)  # fmt: skip
             self.say(self.tr("{0} 免费放行：{1}").format(stay.plate, reason))
 
         reasons = self.services.settings.ui.release_reasons

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex
 from PySide6.QtWidgets import QLineEdit, QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from booth_app.core.decisions import CHINA_STANDARD_TIME
 from booth_app.core.types import Stay
+from booth_app.ui.rows import RowsModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -28,46 +29,31 @@ def _clock(moment: datetime | None) -> str:
     return "" if moment is None else f"{moment.astimezone(CHINA_STANDARD_TIME):%m-%d %H:%M:%S}"
 
 
-class StaysModel(QAbstractTableModel):
+class StaysModel(RowsModel):
     """Stays as rows. `exits` shows the exit side (lane, time left, fee); otherwise the entry side."""
 
     def __init__(self, *, exits: bool, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        translate = QCoreApplication.translate
+        plate, kind = translate("Queues", "车牌"), translate("Queues", "类型")
+        if exits:
+            headers = [plate, kind, translate("Queues", "出口"), translate("Queues", "出场时间"),
+                       translate("Queues", "入场时间")]  # fmt: skip
+        else:
+            headers = [plate, kind, translate("Queues", "入口"), translate("Queues", "入场时间"),
+                       translate("Queues", "状态")]  # fmt: skip
+        super().__init__(headers, parent)
         self.exits = exits
         self.stays: list[Stay] = []
-        self.rows: list[tuple[str, ...]] = []  # the cells' text, one tuple per stay
         self.states = {
-            "inside": QCoreApplication.translate("Queues", "在场"),
-            "left": QCoreApplication.translate("Queues", "已出场"),
-            "superseded": QCoreApplication.translate("Queues", "已重入"),
+            "inside": translate("Queues", "在场"),
+            "left": translate("Queues", "已出场"),
+            "superseded": translate("Queues", "已重入"),
         }
-        self.headers = (
-            [
-                QCoreApplication.translate("Queues", "车牌"),
-                QCoreApplication.translate("Queues", "类型"),
-                QCoreApplication.translate("Queues", "出口"),
-                QCoreApplication.translate("Queues", "出场时间"),
-                QCoreApplication.translate("Queues", "入场时间"),
-            ]
-            if exits
-            else [
-                QCoreApplication.translate("Queues", "车牌"),
-                QCoreApplication.translate("Queues", "类型"),
-                QCoreApplication.translate("Queues", "入口"),
-                QCoreApplication.translate("Queues", "入场时间"),
-                QCoreApplication.translate("Queues", "状态"),
-            ]
-        )
 
     def set_stays(self, stays: Sequence[Stay]) -> None:
-        """Show `stays`. The text of every cell is made here, once: the view asks for it far more often than the
-        stays change, and nothing is redrawn when the rows come back the same."""
-        rows = [self._row(stay) for stay in stays]
-        if rows == self.rows:
-            return
-        self.beginResetModel()
-        self.stays, self.rows = list(stays), rows
-        self.endResetModel()
+        """Show `stays` (each cell's text made once: see `RowsModel`)."""
+        self.stays = list(stays)
+        self.set_rows([self._row(stay) for stay in stays])
 
     def _row(self, stay: Stay) -> tuple[str, ...]:
         if self.exits:
@@ -80,22 +66,6 @@ class StaysModel(QAbstractTableModel):
             _clock(stay.entered_at),
             self.states.get(stay.state, stay.state),
         )
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
-            return None
-        return self.rows[index.row()][index.column()]
 
 
 class QueuePanel(QWidget):
