@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,10 +42,10 @@ def role_name(role: Role) -> str:
     return names.get(role, role.value)
 
 
-class PasswordFields(QWidget):
-    """A password typed twice."""
+class PasswordFields(QObject):
+    """A password typed twice: two fields added to `form` (a QObject, not a widget: it has nothing to show itself)."""
 
-    def __init__(self, form: QFormLayout, parent: QWidget | None = None) -> None:
+    def __init__(self, form: QFormLayout, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.password = QLineEdit()
         self.password.setObjectName("operator-password")
