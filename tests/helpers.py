@@ -3,6 +3,7 @@
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 import pytest
 
@@ -11,6 +12,16 @@ from drivers.display_bus import DisplayBus
 from drivers.serial_link import Backoff
 
 FAST = Backoff(initial=0.02, maximum=0.1)  # reconnect quickly: the tests pull ports away on purpose
+
+
+class Clock:
+    """A clock the test sets: `clock.now = …`; calling it tells the time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 async def until(condition: Callable[[], object], *, within: float = 10.0, every: float = 0.02) -> None:

@@ -60,6 +60,15 @@ class StoreError(Exception):
     """A store operation that cannot be done as asked (a person or the caller can act on the message)."""
 
 
+def _insert_operator(session: Session, username: str, password_hash: str, role: Role, display_name: str) -> Operator:
+    row = OperatorRow(
+        username=username, password_hash=password_hash, role=role, display_name=display_name, created_at=_utcnow()
+    )
+    session.add(row)
+    session.flush()
+    return convert.operator(row)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -326,16 +335,7 @@ class Store:
         def work(session: Session) -> Operator:
             if session.exec(select(OperatorRow).where(OperatorRow.username == username)).first() is not None:
                 raise StoreError(f"an operator named {username!r} already exists")
-            row = OperatorRow(
-                username=username,
-                password_hash=password_hash,
-                role=role,
-                display_name=display_name,
-                created_at=_utcnow(),
-            )
-            session.add(row)
-            session.flush()
-            return convert.operator(row)
+            return _insert_operator(session, username, password_hash, role, display_name)
 
         return await self._in_session(work)
 
@@ -512,16 +512,7 @@ class Store:
         def work(session: Session) -> Operator | None:
             if session.exec(select(OperatorRow.id).limit(1)).first() is not None:
                 return None
-            row = OperatorRow(
-                username=username,
-                password_hash=password_hash,
-                role=role,
-                display_name=display_name,
-                created_at=_utcnow(),
-            )
-            session.add(row)
-            session.flush()
-            return convert.operator(row)
+            return _insert_operator(session, username, password_hash, role, display_name)
 
         return await self._in_session(work)
 

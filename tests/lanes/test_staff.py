@@ -15,16 +15,9 @@ from booth_app.lanes.staff import LoginError, OnDuty, Staff, StaffError
 from booth_app.store import Store
 from booth_app.store.engine import sqlite_url
 from booth_app.store.shift_report import ChannelTotal
+from tests.helpers import Clock
 
 T0 = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # 08:00 in the park
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

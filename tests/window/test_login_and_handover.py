@@ -20,17 +20,9 @@ from booth_app.store.engine import sqlite_url
 from booth_app.store.shift_report import ELECTRONIC_CHANNELS, ChannelTotal, FreeRelease, ShiftReport
 from booth_app.ui.handover import HandoverDialog, default_pdf_name, report_html
 from booth_app.ui.login import FirstAdminDialog, LoginDialog
-from tests.helpers import until
+from tests.helpers import Clock, until
 
 T0 = datetime(2026, 11, 22, 0, 30, tzinfo=UTC)  # 08:30 in the park
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
