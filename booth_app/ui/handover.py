@@ -93,6 +93,20 @@ def _table(headers: list[str], rows: list[list[str]], *, figures: bool = False) 
     return f'<table border="1" cellspacing="0" cellpadding="4" width="100%"><tr>{head}</tr>{body}</table>'
 
 
+def _events(title: str, rows: list[list[str]]) -> list[str]:
+    """A heading with the count, then the events (time, lane, plate, reason), or 无."""
+    heading = "<h3>" + html.escape(title.format(len(rows))) + "</h3>"
+    if not rows:
+        return [heading, "<p>" + html.escape(translate("HandoverReport", "无")) + "</p>"]
+    headers = [
+        translate("HandoverReport", "时间"),
+        translate("HandoverReport", "车道"),
+        translate("HandoverReport", "车牌"),
+        translate("HandoverReport", "原因"),
+    ]
+    return [heading, _table(headers, rows)]
+
+
 def report_html(report: ShiftReport, park_name: str) -> str:
     """The report as one HTML document (Qt's rich-text subset), for the screen, the printer and the PDF."""
     kinds, channels = kind_names(), channel_names()
@@ -154,34 +168,14 @@ def report_html(report: ShiftReport, park_name: str) -> str:
             electronic,
             figures=True,
         ),
-        "<h3>"
-        + html.escape(translate("HandoverReport", "免费放行（{0} 次）").format(len(report.free_releases)))
-        + "</h3>",
-        _table(
-            [
-                translate("HandoverReport", "时间"),
-                translate("HandoverReport", "车道"),
-                translate("HandoverReport", "车牌"),
-                translate("HandoverReport", "原因"),
-            ],
+        *_events(
+            translate("HandoverReport", "免费放行（{0} 次）"),
             [[_clock(f.released_at), f.lane_id, f.plate, f.reason] for f in report.free_releases],
-        )
-        if report.free_releases
-        else "<p>" + html.escape(translate("HandoverReport", "无")) + "</p>",
-        "<h3>"
-        + html.escape(translate("HandoverReport", "人工抬杆（{0} 次）").format(len(report.manual_opens)))
-        + "</h3>",
-        _table(
-            [
-                translate("HandoverReport", "时间"),
-                translate("HandoverReport", "车道"),
-                translate("HandoverReport", "车牌"),
-                translate("HandoverReport", "原因"),
-            ],
+        ),
+        *_events(
+            translate("HandoverReport", "人工抬杆（{0} 次）"),
             [[_clock(m.opened_at), m.lane_id, m.plate, m.reason] for m in report.manual_opens],
-        )
-        if report.manual_opens
-        else "<p>" + html.escape(translate("HandoverReport", "无")) + "</p>",
+        ),
     ]
     if report.note:
         parts.append("<p>" + html.escape(translate("HandoverReport", "备注")) + f"：{html.escape(report.note)}</p>")

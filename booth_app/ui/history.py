@@ -18,21 +18,15 @@ from PySide6.QtWidgets import (
 from booth_app.core.decisions import CHINA_STANDARD_TIME
 from booth_app.store import Store
 from booth_app.ui.queues import kind_name
-from booth_app.ui.rows import RowsModel
+from booth_app.ui.rows import RowsModel, rows_view
 from booth_app.ui.tasks import async_slot
 
 Index = QModelIndex | QPersistentModelIndex
 
 
 def _table(model: RowsModel, name: str) -> QTableView:
-    view = QTableView()
-    view.setObjectName(name)
-    view.setModel(model)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
+    view = rows_view(model, name)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # read once, on opening
     return view
 
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLineEdit, QTableView, QTabWidget, QVBoxLayout, QW
 
 from booth_app.core.decisions import CHINA_STANDARD_TIME
 from booth_app.core.types import Stay
-from booth_app.ui.rows import RowsModel
+from booth_app.ui.rows import RowsModel, rows_view
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -91,12 +91,7 @@ class QueuePanel(QWidget):
 
     @staticmethod
     def _table(model: StaysModel, name: str) -> QTableView:
-        view = QTableView()
-        view.setObjectName(name)
-        view.setModel(model)
-        view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-        view.verticalHeader().hide()
+        view = rows_view(model, name)
         # Widths from the longest text each column can hold, set once: fitting them to the contents would read every
         # cell of every row at each change, on the thread that paints the video.
         header = view.horizontalHeader()
@@ -109,7 +104,6 @@ class QueuePanel(QWidget):
             header.resizeSection(
                 column, max(metrics.horizontalAdvance(samples[sample]), metrics.horizontalAdvance(title)) + padding
             )
-        header.setStretchLastSection(True)
         return view
 
     def show_stays(self, stays: Sequence[Stay]) -> None:

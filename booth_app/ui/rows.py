@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QTableView
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -44,3 +45,15 @@ class RowsModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
             return None
         return self.rows[index.row()][index.column()]
+
+
+def rows_view(model: RowsModel, name: str) -> QTableView:
+    """A read-only table of `model` that selects whole rows, with no row numbers; the last column takes the rest."""
+    view = QTableView()
+    view.setObjectName(name)
+    view.setModel(model)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
