@@ -71,6 +71,7 @@ async def test_a_payment_code_at_the_exit_in_events(site: Site) -> None:
 
 
 async def test_while_a_payment_code_is_charged_the_pending_exit_says_so(site: Site) -> None:
+    site.bolink_sim.charge_on_out_park = False  # the failure below is the only answer: no real charge may race it
     await site.car_inside("京F33334", minutes_ago=70)
     await site.cameras["B1"].push("京F33334")
     lane = site.lane("B1")
