@@ -39,19 +39,22 @@ def demo_settings() -> Settings:
     return load_settings(resource("demo.toml"))
 
 
-def setup_logging(data_dir: Path) -> Path:
-    """Log to the console and to a rotating file in the data directory (10 files of 5 MB)."""
+def setup_logging(data_dir: Path, *, console: bool = True) -> Path:
+    """Log to a rotating file in the data directory (10 files of 5 MB), and to the console unless told not to."""
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_file = logs / "booth.log"
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     file_handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=10, encoding="utf-8")
-    console = logging.StreamHandler(sys.stderr)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     for chatty in ("httpx", "httpcore", "aiohttp.access", "pymodbus"):  # a line per request would drown the log
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    for handler in (file_handler, console):
+    # A Windows window app (the frozen booth-app.exe) has no console at all: sys.stderr is None there.
+    handlers: list[logging.Handler] = [file_handler]
+    if console and sys.stderr is not None:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     return log_file
@@ -258,13 +261,16 @@ DEMO_VIDEO_SIZE = (960, 540)  # the demo's cameras: enough for a tile, cheap eno
 
 
 @contextlib.asynccontextmanager
-async def video_running(settings: Settings, tiles: dict[str, Any], *, demo: bool) -> AsyncIterator[list[Any]]:
-    """A reader per lane camera feeding its tile (and, in the demo, a synthetic camera per lane to read)."""
+async def video_running(
+    settings: Settings, tiles: dict[str, Any], *, demo: bool, encoder: str = "auto"
+) -> AsyncIterator[list[Any]]:
+    """A reader per lane camera feeding its tile (and, in the demo, a synthetic camera per lane to read, encoded by
+    `encoder`: see `SyntheticCamera`)."""
     from drivers.video import VideoReader
 
     cameras: list[Any] = []
     if demo:
-        cameras = await asyncio.to_thread(_start_demo_cameras, settings)
+        cameras = await asyncio.to_thread(_start_demo_cameras, settings, encoder)
     readers = []
     for lane in settings.lanes:
         if lane.camera.rtsp and lane.id in tiles:
@@ -279,7 +285,7 @@ async def video_running(settings: Settings, tiles: dict[str, Any], *, demo: bool
         await asyncio.gather(*(asyncio.to_thread(camera.stop) for camera in cameras))
 
 
-def _start_demo_cameras(settings: Settings) -> list[Any]:
+def _start_demo_cameras(settings: Settings, encoder: str) -> list[Any]:
     from booth_app.sim.camera_video import SyntheticCamera
 
     cameras = []
@@ -287,7 +293,9 @@ def _start_demo_cameras(settings: Settings) -> list[Any]:
         address = urlsplit(lane.camera.rtsp)
         if not lane.camera.rtsp or address.port is None:
             continue
-        camera = SyntheticCamera(address.port, plate=f"京 {lane.id}", size=DEMO_VIDEO_SIZE, host=address.hostname or "")
+        camera = SyntheticCamera(
+            address.port, plate=f"京 {lane.id}", size=DEMO_VIDEO_SIZE, host=address.hostname or "", encoder=encoder
+        )
         try:
             camera.start()
         except (OSError, RuntimeError) as exc:
@@ -378,7 +386,13 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
 
 @contextlib.asynccontextmanager
 async def window_running(
-    settings: Settings, data_dir: Path, *, demo: bool, video: bool = True, traffic: bool = True
+    settings: Settings,
+    data_dir: Path,
+    *,
+    demo: bool,
+    video: bool = True,
+    traffic: bool = True,
+    demo_encoder: str = "auto",
 ) -> AsyncIterator[Any]:
     """The window over running services (store, Bolink, lanes, video), for as long as the block runs.
 
@@ -408,7 +422,9 @@ async def window_running(
                 settings, store, bolink, demo=demo, simulator=simulator, listeners=[shell.bridge.on_lane_event],
                 pictures=PictureStore(data_dir / "pictures"), traffic=traffic,
             ) as lanes,
-            video_running(settings, shell.window.tile_by_lane if video else {}, demo=demo and video),
+            video_running(
+                settings, shell.window.tile_by_lane if video else {}, demo=demo and video, encoder=demo_encoder
+            ),
         ):  # fmt: skip
             if bolink is not None:
                 wake.append(bolink.relay.wake)

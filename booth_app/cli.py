@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on the built-in simulators: no cameras, boards, relays or Bolink needed",
     )
     parser.add_argument("--headless", action="store_true", help="run the lanes with no window (an unattended site)")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check this installation: the demo's services, the window offscreen and one car in and out with cash, "
+        "on free local ports and a fresh data folder; exit 0, or 1 with one line saying what failed",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = commands.add_parser(
         "check-config", help="check a configuration file: exit 0 if good, 2 with one line per problem if not"
@@ -56,6 +62,7 @@ SIMULATORS = {  # kind -> module with main(argv) -> exit code
     "bolink": "booth_app.sim.bolink",
     "camera": "booth_app.sim.camera",
     "display": "booth_app.sim.display_board",
+    "encoder": "booth_app.sim.encoder",
     "relay": "booth_app.sim.relay",
     "video": "booth_app.sim.camera_video",
 }
@@ -94,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_config(args.file)
     if args.command == "sim":
         return run_simulator(args.kind, args.options)
+
+    if args.smoke_test:
+        from booth_app.smoke import run_smoke_test
+
+        return run_smoke_test(args.data_dir)
 
     from booth_app import app  # the heavy imports (Qt, SQLAlchemy) only when the app really starts
 

@@ -7,7 +7,10 @@ which survive compression and downscaling: `read_timestamp(rgb)` gets it back fr
 latency can be measured from the pixels alone.
 
 ffmpeg cannot serve RTSP to viewers itself (its `-rtsp_flags listen` works for receiving only), so it publishes to
-the small relay in `booth_app.sim.rtsp_relay`, which viewers play from.
+the small relay in `booth_app.sim.rtsp_relay`, which viewers play from. Where no `ffmpeg` program is installed (a
+booth PC running the shipped demo), `booth-app sim encoder` takes its place: the same pipe in, the same stream out,
+encoded by PyAV's own FFmpeg libraries (in a process of its own: PyAV holds the interpreter's lock while it writes to
+the network, which would stall the relay it writes to if both ran in one process).
 
 Command line: `python -m booth_app.sim.camera_video [--port P] [--plate TEXT] [--size 1280x720] [--fps 25]
 [--noise 8] [--bitrate 3M]` (noise and a bit rate make the encoder and the decoder work like a real camera's).
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 18554
 PATH = "/live"
 _START_TIMEOUT = 10.0  # seconds for ffmpeg to start and announce its first frame
+ENCODERS = ("auto", "ffmpeg", "pyav")  # auto: the ffmpeg program when it is on PATH, else `booth-app sim encoder`
 
 # ---------------------------------------------------------------- the timestamp drawn into each frame
 
@@ -275,7 +279,11 @@ class SyntheticCamera:
         noise: int = 0,
         bitrate: str = "",
         encoder_threads: int = 0,
+        encoder: str = "auto",
     ) -> None:
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, not {encoder!r}")
+        self.encoder = encoder
         self.port, self.plate, self.size, self.fps, self.host = port, plate, size, fps, host
         self.bitrate = bitrate  # e.g. "4M" like a camera's main stream; "" lets x264 choose (crf 23: tiny here)
         self.encoder_threads = encoder_threads  # 0: x264 decides (sliced threads across the cores)
@@ -301,14 +309,15 @@ class SyntheticCamera:
         return self._relay.viewers if self._relay else 0
 
     def start(self) -> None:
-        ffmpeg = shutil.which("ffmpeg")
-        if ffmpeg is None:
-            raise FileNotFoundError("ffmpeg is not on PATH: the synthetic camera needs it (apt-get install ffmpeg)")
+        ffmpeg = shutil.which("ffmpeg") if self.encoder != "pyav" else None
+        if ffmpeg is None and self.encoder == "ffmpeg":
+            raise FileNotFoundError("ffmpeg is not on PATH: this synthetic camera needs it (apt-get install ffmpeg)")
         self._stop.clear()
         self._relay = RtspRelay(self.host, self.port)
         self.port = self._relay.port  # port 0 asks for a free one
+        command = self._ffmpeg_command(ffmpeg) if ffmpeg is not None else self._pyav_command()
         self._ffmpeg = subprocess.Popen(
-            self._ffmpeg_command(ffmpeg), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         self._threads = [
             threading.Thread(target=self._feed, name=f"camera-feed-{self.port}", daemon=True),
@@ -366,6 +375,15 @@ class SyntheticCamera:
             "-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-bf", "0",
             "-g", str(self.fps), "-threads", str(self.encoder_threads), *self._rate_options(),
             "-f", "rtsp", "-rtsp_transport", "tcp", f"rtsp://127.0.0.1:{self.port}{PATH}",
+        ]  # fmt: skip
+
+    def _pyav_command(self) -> list[str]:
+        from booth_app.sim.encoder import encoder_command
+
+        width, height = self.size
+        return [
+            *encoder_command(), "--size", f"{width}x{height}", "--fps", str(self.fps), "--bitrate", self.bitrate,
+            "--threads", str(self.encoder_threads), f"rtsp://127.0.0.1:{self.port}{PATH}",
         ]  # fmt: skip
 
     def _rate_options(self) -> list[str]:
