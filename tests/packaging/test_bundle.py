@@ -1,0 +1,71 @@
+"""The one-folder bundle, built by `scripts/build-bundle` from this tree, works on its own and carries only what the
+app uses: the frozen app passes its smoke test, checks a configuration, knows its version, and runs a simulator."""
+
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    built = subprocess.run(
+        [str(ROOT / "scripts" / "build-bundle"), str(dist)], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "smoke test passed in " in built.stdout, built.stdout  # the script ends with the bundle's own smoke test
+    return dist / "booth-app"
+
+
+def run(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(bundle / "booth-app"), *args],
+        env={"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen"},  # nothing of the build's virtualenv
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_frozen_app_passes_its_smoke_test_with_the_bundled_ffmpeg(bundle: Path, tmp_path: Path) -> None:
+    # No ffmpeg program on PATH: the demo cameras use the bundle's own encoder (booth-app sim encoder), and the tiles
+    # decode with the bundle's PyAV.
+    result = subprocess.run(
+        [str(bundle / "booth-app"), "--smoke-test", "--data-dir", str(tmp_path)],
+        env={"PATH": str(tmp_path), "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "video on 4 lanes" in result.stdout
+    assert (tmp_path / "smoke-test" / "booth.db").exists()
+
+
+def test_the_frozen_app_knows_its_version_and_checks_a_configuration(bundle: Path) -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert run(bundle, "--version").stdout.strip() == f"booth-app {version}"
+    checked = run(bundle, "check-config", str(EXAMPLE))
+    assert checked.returncode == 0, checked.stderr
+    assert "ok — park 1001" in checked.stdout
+    broken = run(bundle, "check-config", str(ROOT / "pyproject.toml"))
+    assert broken.returncode == 2
+    assert "park: is required but missing" in broken.stderr
+
+
+def test_the_bundle_leaves_out_what_the_app_does_not_use(bundle: Path) -> None:
+    files = [path.relative_to(bundle).as_posix() for path in bundle.rglob("*") if path.is_file()]
+    qt_libraries = {name.rsplit("/", 1)[-1].split(".so")[0] for name in files if "/libQt6" in name}
+    for unused in ("libQt6Qml", "libQt6Quick", "libQt6Multimedia", "libQt6Pdf", "libQt6WebEngineCore", "libQt6Sql"):
+        assert unused not in qt_libraries
+    assert {"libQt6Core", "libQt6Gui", "libQt6Widgets", "libQt6PrintSupport"} <= qt_libraries
+    translations = [name for name in files if name.endswith(".qm")]
+    assert sorted(name.rsplit("/", 1)[-1] for name in translations) == ["booth_en.qm", "qt_zh_CN.qm", "qtbase_zh_CN.qm"]
+    assert not [name for name in files if name.endswith(".ts") or "/tests/" in name or "pytest" in name]
+    assert "_internal/booth_app/store/migrations/versions/0001_initial_tables.py" in files
