@@ -3,8 +3,8 @@
 It starts every service of the demo car park (Bolink simulator, display boards, relay board, synthetic video cameras)
 on free ports of this machine, opens the real window offscreen, logs the demo cashier in through the login dialog,
 drives one car in and out with a cash payment taken through the cash dialog, and checks the store, the reports Bolink
-received, the gate, live video on every lane and the rendered window. Any warning logged by the app or by Qt on the way is a
-failure too: a frozen build that lost a plugin or a library usually says so only in a warning.
+received, the gate, live video on every lane and the rendered window. Any warning logged by the app or by Qt on the way
+is a failure too: a frozen build that lost a plugin or a library usually says so only in a warning.
 
 It prints one line and exits 0 when everything worked, else 1 with one line naming what failed. Nothing of a real car
 park is touched: the data go to a fresh folder (a temporary one unless `--data-dir` names where to keep them).
