@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 import platformdirs
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from booth_app.core.decisions import RuleSettings
 from booth_app.core.plates import PlateKind, classify, normalise
@@ -284,13 +293,16 @@ class Settings(Section):
     vehicles: list[VehicleConfig] = Field(default_factory=list)
     ui: UiConfig = UiConfig()
 
-    @model_validator(mode="after")
-    def _unique_lanes_and_cameras(self) -> Settings:
-        _no_repeats("lane id", (lane.id for lane in self.lanes))
-        _no_repeats("camera serialno", (lane.camera.serialno for lane in self.lanes))
-        _no_repeats("camera ip", (lane.camera.ip for lane in self.lanes if lane.camera.ip))
-        _no_repeats("vehicle plate", (vehicle.plate for vehicle in self.vehicles))
-        return self
+    @field_validator("lanes", mode="wrap")
+    @classmethod
+    def _distinct_lanes(cls, lanes: Any, handler: ValidatorFunctionWrapHandler) -> list[LaneConfig]:
+        """Each lane id, camera serialno and camera ip is used once (a camera is known by them)."""
+        return _each_once("lanes", lanes, handler, LANE_REPEATS)
+
+    @field_validator("vehicles", mode="wrap")
+    @classmethod
+    def _distinct_vehicles(cls, vehicles: Any, handler: ValidatorFunctionWrapHandler) -> list[VehicleConfig]:
+        return _each_once("vehicles", vehicles, handler, VEHICLE_REPEATS)
 
     def lane(self, lane_id: str) -> LaneConfig:
         for lane in self.lanes:
@@ -315,6 +327,48 @@ class Settings(Section):
         if from_env:
             return from_env
         return _keyring_ukey(self.park.park_id)
+
+
+# Keys each item of a list must not share with another: (key path in the item, how its text is compared).
+LANE_REPEATS: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] = (
+    (("id",), str),
+    (("camera", "serialno"), str),
+    (("camera", "ip"), str),
+)
+VEHICLE_REPEATS: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] = ((("plate",), normalise),)
+
+
+def _each_once(
+    name: str, items: Any, handler: ValidatorFunctionWrapHandler, keys: Iterable[tuple[tuple[str, ...], Any]]
+) -> list[Any]:
+    """Validate a list, then name each repeated value at its second place (`lanes[1].id`), together with whatever
+    else is wrong in the list: the repeats are looked for in the raw items, so they show even when a field is bad."""
+    errors: list[InitErrorDetails] = []
+    validated: list[Any] = []
+    try:
+        validated = handler(items)
+    except ValidationError as exc:
+        errors = [cast(InitErrorDetails, error) for error in exc.errors()]
+    if isinstance(items, list):
+        for path, compared in keys:
+            first_at: dict[str, int] = {}
+            for index, item in enumerate(items):
+                value: Any = item
+                for part in path:
+                    value = value.get(part) if isinstance(value, dict) else None
+                if not isinstance(value, str) or not value:
+                    continue
+                seen = first_at.setdefault(compared(value), index)
+                if seen != index:
+                    message = PydanticCustomError(
+                        "repeated",
+                        "{value} is already used in {first}",
+                        {"value": repr(value), "first": f"{name}[{seen}]"},
+                    )
+                    errors.append(InitErrorDetails(type=message, loc=(index, *path), input=value))
+    if errors:
+        raise ValidationError.from_exception_data("list", errors)
+    return validated
 
 
 def _no_repeats(what: str, values: Iterable[str]) -> None:
