@@ -40,6 +40,9 @@ from booth_app.ui.actions import ACTIONS_BY_NAME, REBINDABLE, canonical_key, key
 APP_NAME = "booth-app"
 CONFIG_ENV = "BOOTH_CONFIG"  # points the app at a configuration file when --config is not given
 KEYRING_SERVICE = "booth-app"
+# Bolink's addresses as the contract gives them: what the setup screen proposes for a new booth.
+BOLINK_SDK_URL = "https://p.bolink.club/bpd"
+BOLINK_UNION_API_URL = "https://s.bolink.club/unionapi"
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
 Minutes = Annotated[int, Field(ge=0, le=7 * 24 * 60)]
@@ -379,6 +382,28 @@ def _no_repeats(what: str, values: Iterable[str]) -> None:
         seen.add(value)
 
 
+class KeyringUnavailable(Exception):
+    """The OS keyring would not keep a secret (there is none on this machine, or it is locked or refused)."""
+
+
+def keyring_user(park_id: str) -> str:
+    """Who the park's ukey belongs to in the OS keyring (under the service `booth-app`)."""
+    return f"ukey:{park_id}"
+
+
+def store_ukey(park_id: str, ukey: str) -> None:
+    """Keep the park's Bolink ukey in the OS keyring, where `Settings.ukey()` finds it; raises KeyringUnavailable."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError as exc:  # pragma: no cover - keyring is a dependency; a frozen build may leave it out
+        raise KeyringUnavailable("the keyring package is missing from this installation") from exc
+    try:
+        keyring.set_password(KEYRING_SERVICE, keyring_user(park_id), ukey)
+    except (KeyringError, RuntimeError, OSError) as exc:
+        raise KeyringUnavailable(str(exc) or type(exc).__name__) from exc
+
+
 def _keyring_ukey(park_id: str) -> str | None:
     try:
         import keyring
@@ -386,7 +411,7 @@ def _keyring_ukey(park_id: str) -> str | None:
     except ImportError:  # pragma: no cover - keyring is a dependency; a frozen build may leave its backends out
         return None
     try:
-        secret = keyring.get_password(KEYRING_SERVICE, f"ukey:{park_id}")
+        secret = keyring.get_password(KEYRING_SERVICE, keyring_user(park_id))
     except (KeyringError, RuntimeError, OSError):
         return None
     return secret or None
