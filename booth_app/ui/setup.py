@@ -120,10 +120,16 @@ def _baud(name: str) -> QComboBox:
     return combo
 
 
-def _number(field: QLineEdit) -> int | None:
-    """A whole number typed, or None when left empty (the check then says the key is missing)."""
+def _number(field: QLineEdit) -> int | str | None:
+    """A whole number typed; None when left empty (the check then says the key is missing, or the default applies);
+    the text itself when it is no number after all (a lone "+"), for the check to name."""
     text = field.text().strip()
-    return int(text) if text else None
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 class LaneEditor(QGroupBox):

@@ -1271,7 +1271,7 @@
     </message>
     <message>
         <source>车场编号 park_id</source>
-        <translation>Park park_id</translation>
+        <translation>Park (park_id)</translation>
     </message>
     <message>
         <source>泊链分配</source>
@@ -1279,7 +1279,7 @@
     </message>
     <message>
         <source>平台编号 union_id</source>
-        <translation>Platform union_id</translation>
+        <translation>Platform (union_id)</translation>
     </message>
     <message>
         <source>车场名称</source>
@@ -1291,7 +1291,7 @@
     </message>
     <message>
         <source>岗亭编号 local_id</source>
-        <translation>Booth local_id</translation>
+        <translation>Booth (local_id)</translation>
     </message>
     <message>
         <source>泊链 SDK 地址</source>

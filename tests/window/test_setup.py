@@ -381,3 +381,18 @@ async def test_a_folder_that_cannot_be_made_is_one_sentence_and_the_input_stays(
         assert dialog.save_button.isEnabled()
     assert on_disk(tmp_path / "ProgramData") == "a file where the folder should be"
     assert on_disk(config_path) is None
+
+
+async def test_a_number_field_holding_no_number_is_named_like_any_other_problem(
+    qtbot: QtBot, config_path: Path
+) -> None:
+    async with setup_screen(config_path) as (dialog, _task):
+        fill_required(dialog)
+        dialog.capacity.setFocus()
+        typed(qtbot, "+")  # what the field lets through while a number is being typed
+        press(qtbot, Key.Key_Return)
+        await until(dialog.error_area.isVisible)
+        assert dialog.error.text().splitlines()[1:] == [
+            "车位数：park.capacity: input should be a valid integer, unable to parse string as an integer"
+        ]
+    assert on_disk(config_path.parent) is None
