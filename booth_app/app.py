@@ -343,12 +343,14 @@ def run_headless(settings: Settings, data_dir: Path, *, demo: bool = False) -> i
 # ---------------------------------------------------------------- the window
 
 
-def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
+def run_window(settings: Settings | None, data_dir: Path, *, demo: bool, config_path: Path | None = None) -> int:
+    """The window over the services until it is closed. With no settings yet, the setup screen first writes them to
+    `config_path`; cancelled, nothing starts and the exit code is 2 (no configuration, as on the command line)."""
     import qasync
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from booth_app.ui.i18n import install_qt_translator, install_translator
+    from booth_app.cli import EXIT_USAGE
     from booth_app.ui.theme import apply_theme, configure_high_dpi
 
     setup_logging(data_dir)
@@ -358,10 +360,18 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
     app.setApplicationName("Booth")
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # main() ends the loop itself, after the store has closed
-    translators = [install_translator(app, settings.ui.language), install_qt_translator(app, settings.ui.language)]
+    translators = _speak(app, settings.ui.language if settings is not None else "zh", [])
     apply_theme(app)
+    exit_code = 0
 
     async def main() -> None:
+        nonlocal settings, translators, exit_code
+        if settings is None:
+            settings = await _first_setup(config_path)
+            if settings is None:
+                exit_code = EXIT_USAGE  # nothing to run on, as when the file is missing on the command line
+                return
+            translators = _speak(app, settings.ui.language, translators)
         closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def on_last_window_closed() -> None:
@@ -381,7 +391,31 @@ def run_window(settings: Settings, data_dir: Path, *, demo: bool) -> int:
     wake.timeout.connect(lambda: None)
     qasync.run(main())
     del translators
-    return 0
+    return exit_code
+
+
+def _speak(app: Any, language: str, installed: list[Any]) -> list[Any]:
+    """The window's language (and Qt's own words in it), in place of the translators `installed` before."""
+    from booth_app.ui.i18n import install_qt_translator, install_translator
+
+    for translator in installed:
+        if translator is not None:
+            app.removeTranslator(translator)
+    return [install_translator(app, language), install_qt_translator(app, language)]
+
+
+async def _first_setup(config_path: Path | None) -> Settings | None:
+    """No configuration yet: the setup screen writes one (None when it was cancelled, with a line saying so)."""
+    from booth_app.ui.setup import first_setup
+
+    if config_path is None:
+        raise ValueError("the window needs settings, or the path where the setup screen is to write them")
+    log.info("there is no configuration file %s: the setup screen asks for one", config_path)
+    settings = await first_setup(config_path)
+    if settings is None:
+        log.info("the setup was cancelled: no configuration was written")
+        print(f"booth-app: setup cancelled: no configuration was written to {config_path}", file=sys.stderr)
+    return settings
 
 
 @contextlib.asynccontextmanager

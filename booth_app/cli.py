@@ -95,6 +95,18 @@ def check_config(path: Path) -> int:
     return EXIT_OK
 
 
+NO_CONFIGURATION = (
+    "there is no configuration file {path}; start booth-app once with its window to fill in the setup screen, "
+    "or copy docs/booth.example.toml there and edit it"
+)
+
+
+def first_start(config_path: Path) -> bool:
+    """No configuration file yet: the window's setup screen writes one. A file there, even a broken one (or a link
+    to nowhere), is someone's: it is reported, never replaced."""
+    return not config_path.exists() and not config_path.is_symlink()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
@@ -115,6 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = app.demo_settings()
     else:
         config_path: Path = args.config or default_config_path(data_dir)
+        if first_start(config_path):
+            if args.headless:
+                print(f"booth-app: cannot start: {NO_CONFIGURATION.format(path=config_path)}", file=sys.stderr)
+                return EXIT_USAGE
+            return app.run_window(None, data_dir, demo=False, config_path=config_path)
         try:
             settings = load_settings(config_path)
         except ConfigError as exc:

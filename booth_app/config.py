@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 import platformdirs
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from booth_app.core.decisions import RuleSettings
 from booth_app.core.plates import PlateKind, classify, normalise
@@ -31,6 +40,9 @@ from booth_app.ui.actions import ACTIONS_BY_NAME, REBINDABLE, canonical_key, key
 APP_NAME = "booth-app"
 CONFIG_ENV = "BOOTH_CONFIG"  # points the app at a configuration file when --config is not given
 KEYRING_SERVICE = "booth-app"
+# Bolink's addresses as the contract gives them: what the setup screen proposes for a new booth.
+BOLINK_SDK_URL = "https://p.bolink.club/bpd"
+BOLINK_UNION_API_URL = "https://s.bolink.club/unionapi"
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=9, decimal_places=2)]
 Minutes = Annotated[int, Field(ge=0, le=7 * 24 * 60)]
@@ -284,13 +296,16 @@ class Settings(Section):
     vehicles: list[VehicleConfig] = Field(default_factory=list)
     ui: UiConfig = UiConfig()
 
-    @model_validator(mode="after")
-    def _unique_lanes_and_cameras(self) -> Settings:
-        _no_repeats("lane id", (lane.id for lane in self.lanes))
-        _no_repeats("camera serialno", (lane.camera.serialno for lane in self.lanes))
-        _no_repeats("camera ip", (lane.camera.ip for lane in self.lanes if lane.camera.ip))
-        _no_repeats("vehicle plate", (vehicle.plate for vehicle in self.vehicles))
-        return self
+    @field_validator("lanes", mode="wrap")
+    @classmethod
+    def _distinct_lanes(cls, lanes: Any, handler: ValidatorFunctionWrapHandler) -> list[LaneConfig]:
+        """Each lane id, camera serialno and camera ip is used once (a camera is known by them)."""
+        return _each_once("lanes", lanes, handler, LANE_REPEATS)
+
+    @field_validator("vehicles", mode="wrap")
+    @classmethod
+    def _distinct_vehicles(cls, vehicles: Any, handler: ValidatorFunctionWrapHandler) -> list[VehicleConfig]:
+        return _each_once("vehicles", vehicles, handler, VEHICLE_REPEATS)
 
     def lane(self, lane_id: str) -> LaneConfig:
         for lane in self.lanes:
@@ -317,12 +332,76 @@ class Settings(Section):
         return _keyring_ukey(self.park.park_id)
 
 
+# Keys each item of a list must not share with another: (key path in the item, how its text is compared).
+LANE_REPEATS: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] = (
+    (("id",), str),
+    (("camera", "serialno"), str),
+    (("camera", "ip"), str),
+)
+VEHICLE_REPEATS: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] = ((("plate",), normalise),)
+
+
+def _each_once(
+    name: str, items: Any, handler: ValidatorFunctionWrapHandler, keys: Iterable[tuple[tuple[str, ...], Any]]
+) -> list[Any]:
+    """Validate a list, then name each repeated value at its second place (`lanes[1].id`), together with whatever
+    else is wrong in the list: the repeats are looked for in the raw items, so they show even when a field is bad."""
+    errors: list[InitErrorDetails] = []
+    validated: list[Any] = []
+    try:
+        validated = handler(items)
+    except ValidationError as exc:
+        errors = [cast(InitErrorDetails, error) for error in exc.errors()]
+    if isinstance(items, list):
+        for path, compared in keys:
+            first_at: dict[str, int] = {}
+            for index, item in enumerate(items):
+                value: Any = item
+                for part in path:
+                    value = value.get(part) if isinstance(value, dict) else None
+                if not isinstance(value, str) or not value:
+                    continue
+                seen = first_at.setdefault(compared(value), index)
+                if seen != index:
+                    message = PydanticCustomError(
+                        "repeated",
+                        "{value} is already used in {first}",
+                        {"value": repr(value), "first": f"{name}[{seen}]"},
+                    )
+                    errors.append(InitErrorDetails(type=message, loc=(index, *path), input=value))
+    if errors:
+        raise ValidationError.from_exception_data("list", errors)
+    return validated
+
+
 def _no_repeats(what: str, values: Iterable[str]) -> None:
     seen: set[str] = set()
     for value in values:
         if value in seen:
             raise ValueError(f"{what} {value!r} appears twice")
         seen.add(value)
+
+
+class KeyringUnavailable(Exception):
+    """The OS keyring would not keep a secret (there is none on this machine, or it is locked or refused)."""
+
+
+def keyring_user(park_id: str) -> str:
+    """Who the park's ukey belongs to in the OS keyring (under the service `booth-app`)."""
+    return f"ukey:{park_id}"
+
+
+def store_ukey(park_id: str, ukey: str) -> None:
+    """Keep the park's Bolink ukey in the OS keyring, where `Settings.ukey()` finds it; raises KeyringUnavailable."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError as exc:  # pragma: no cover - keyring is a dependency; a frozen build may leave it out
+        raise KeyringUnavailable("the keyring package is missing from this installation") from exc
+    try:
+        keyring.set_password(KEYRING_SERVICE, keyring_user(park_id), ukey)
+    except (KeyringError, RuntimeError, OSError) as exc:
+        raise KeyringUnavailable(str(exc) or type(exc).__name__) from exc
 
 
 def _keyring_ukey(park_id: str) -> str | None:
@@ -332,7 +411,7 @@ def _keyring_ukey(park_id: str) -> str | None:
     except ImportError:  # pragma: no cover - keyring is a dependency; a frozen build may leave its backends out
         return None
     try:
-        secret = keyring.get_password(KEYRING_SERVICE, f"ukey:{park_id}")
+        secret = keyring.get_password(KEYRING_SERVICE, keyring_user(park_id))
     except (KeyringError, RuntimeError, OSError):
         return None
     return secret or None

@@ -39,6 +39,17 @@ class SerialLinkError(ConnectionError):
     """The port cannot take bytes now: not connected, closed, or the write failed. The message names the port."""
 
 
+def present_ports() -> list[str]:
+    """The serial ports this computer has now (COM3, /dev/ttyUSB0 …), sorted; empty when they cannot be listed."""
+    try:
+        from serial.tools import list_ports  # type: ignore[import-untyped]
+
+        return sorted(port.device for port in list_ports.comports())
+    except (ImportError, OSError) as exc:
+        log.warning("the serial ports could not be listed: %s", exc)
+        return []
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Delays between attempts to (re)open a port: `initial`, times `factor` each failure, never above `maximum`."""

@@ -64,6 +64,7 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
     from booth_app.store import Store
     from booth_app.store.engine import sqlite_url
     from booth_app.ui.login import FirstAdminDialog
+    from booth_app.ui.setup import SetupDialog
     from booth_app.ui.vehicles import VehicleEditDialog
     from drivers.zhenshi import PlateColour
 
@@ -210,6 +211,32 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         first.close()
     finally:
         await store.close()
+
+    # The very first start of all: no configuration yet. The path shown is the Windows default.
+    setup = SetupDialog(Path("C:\\ProgramData\\booth-app\\booth.toml"))
+    setup.resize(1340, 696)  # what it takes on a 1366x768 screen with the taskbar
+    setup.open()
+    entry, exit_lane = setup.lanes
+    for field, text in (
+        (setup.park_id, "1001"), (setup.union_id, "200188"), (setup.park_name, "示例停车场"), (setup.capacity, "300"),
+        (setup.local_id, "booth01"), (entry.name, "东门入口"), (entry.lane_no, "000123"), (entry.serialno, "cam-a1"),
+        (entry.rtsp, "rtsp://192.0.2.10:8557/h264"), (exit_lane.name, "东门出口"), (exit_lane.lane_no, "000124"),
+    ):  # fmt: skip
+        field.setText(text)
+    entry.display_port.setCurrentText("COM3")
+    exit_lane.display_port.setCurrentText("COM4")
+    exit_lane.barrier_kind.setCurrentIndex(exit_lane.barrier_kind.findData("modbus"))
+    exit_lane.modbus_port.setCurrentText("COM5")
+    setup.park_id.setFocus()
+    await asyncio.sleep(0.3)
+    save(setup, "dialog-setup")
+    setup.sdk_url.setText("p.bolink.club/bpd")  # three mistakes: no http://, a lane id twice, a serial number missing
+    exit_lane.lane_id.setText("A1")
+    setup.save()
+    await until(setup.error_area.isVisible)
+    await asyncio.sleep(0.3)
+    save(setup, "dialog-setup-problems")
+    setup.reject()
     return saved
 
 

@@ -3,7 +3,8 @@
 Widgets set no fonts or colours of their own; they name themselves (`setObjectName`) and the stylesheet here styles
 them: `lane-status`, `plate-text`, `due-amount`, `status-bar` (the QStatusBar, or any bar of that name, and the labels
 in it), the F1 help's parts, and any widget's level through the dynamic property `level` ("alarm", "warning", "ok";
-set it with `set_level`), which wins over the other rules.
+set it with `set_level`), which wins over the other rules; a text field or list box marked "alarm" (wrong input)
+keeps its black text, on pale red in a red frame, and its blue focus frame when it has the keyboard.
 Sizes are in points, so high-DPI screens scale them; at 100 % they still fit four lane tiles into 1366x768.
 """
 
@@ -33,6 +34,7 @@ FOCUS = "#0050d8"  # 6:1 on white: the focus frame is the cashier's cursor and m
 FOCUS_FILL = "#e3ecff"
 SELECTION = "#0050d8"
 ALARM, ON_ALARM = "#b00020", "#ffffff"
+ALARM_FIELD = "#fde7ea"  # a field the check found wrong: still black text to type in, on pale red in a red frame
 WARNING, ON_WARNING = "#ffc400", "#000000"
 OK, ON_OK = "#1b5e20", "#ffffff"
 BAR, ON_BAR = "#1f1f1f", "#ffffff"
@@ -74,6 +76,10 @@ QStatusBar QLabel, #status-bar QLabel {{ color: {ON_BAR}; padding: 0px 10px; }}
     color: {ON_WARNING}; background-color: {WARNING}; font-weight: bold;
 }}
 *[level="ok"], #status-bar *[level="ok"] {{ color: {ON_OK}; background-color: {OK}; }}
+QLineEdit[level="alarm"], QComboBox[level="alarm"] {{
+    color: {TEXT}; background-color: {ALARM_FIELD}; border-color: {ALARM}; font-weight: normal;
+}}
+QLineEdit[level="alarm"]:focus, QComboBox[level="alarm"]:focus {{ border-color: {FOCUS}; }}
 
 #help-overlay {{ background-color: rgba(0, 0, 0, 170); }}
 #help-panel {{ background-color: {FIELD}; border: 3px solid {FOCUS}; border-radius: 6px; }}

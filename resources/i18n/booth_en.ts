@@ -584,6 +584,109 @@
     </message>
 </context>
 <context>
+    <name>LaneEditor</name>
+    <message>
+        <source>编号</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>入口</source>
+        <translation>Entrance</translation>
+    </message>
+    <message>
+        <source>出口</source>
+        <translation>Exit</translation>
+    </message>
+    <message>
+        <source>方向</source>
+        <translation>Direction</translation>
+    </message>
+    <message>
+        <source>ETC 车道号</source>
+        <translation>ETC lane</translation>
+    </message>
+    <message>
+        <source>可不填</source>
+        <translation>optional</translation>
+    </message>
+    <message>
+        <source>相机序列号</source>
+        <translation>Serial no.</translation>
+    </message>
+    <message>
+        <source>相机 IP</source>
+        <translation>Camera IP</translation>
+    </message>
+    <message>
+        <source>视频地址</source>
+        <translation>Video (RTSP)</translation>
+    </message>
+    <message>
+        <source>显示屏串口</source>
+        <translation>Board port</translation>
+    </message>
+    <message>
+        <source>波特率</source>
+        <translation>Baud rate</translation>
+    </message>
+    <message>
+        <source>屏地址</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <source>显示屏继电器</source>
+        <translation>Board relay</translation>
+    </message>
+    <message>
+        <source>Modbus 继电器板</source>
+        <translation>Modbus relay board</translation>
+    </message>
+    <message>
+        <source>相机 IO 输出</source>
+        <translation>Camera IO output</translation>
+    </message>
+    <message>
+        <source>道闸</source>
+        <translation>Barrier</translation>
+    </message>
+    <message>
+        <source>继电器</source>
+        <translation>Relay</translation>
+    </message>
+    <message>
+        <source>IO 输出</source>
+        <translation>IO output</translation>
+    </message>
+    <message>
+        <source>继电器串口</source>
+        <translation>Relay port</translation>
+    </message>
+    <message>
+        <source>如 {0}</source>
+        <translation>e.g. {0}</translation>
+    </message>
+    <message>
+        <source>设备地址</source>
+        <translation>Device ID</translation>
+    </message>
+    <message>
+        <source>线圈</source>
+        <translation>Coil</translation>
+    </message>
+    <message>
+        <source>删除此车道</source>
+        <translation>Remove this lane</translation>
+    </message>
+    <message>
+        <source>车道 {0}（lanes[{1}]）</source>
+        <translation>Lane {0} (lanes[{1}])</translation>
+    </message>
+</context>
+<context>
     <name>LaneTile</name>
     <message>
         <source>入口</source>
@@ -1122,6 +1225,137 @@
     <message>
         <source>操作员</source>
         <translation>Operator</translation>
+    </message>
+</context>
+<context>
+    <name>SetupDialog</name>
+    <message>
+        <source>Booth 首次设置</source>
+        <translation>Booth first-time setup</translation>
+    </message>
+    <message>
+        <source>首次使用：设置本岗亭</source>
+        <translation>First start: set up this booth</translation>
+    </message>
+    <message>
+        <source>还没有配置文件。填好车场、泊链和车道后保存，配置写入 {0}，然后启动。收费标准等其余设置先用默认值，以后可在该文件中修改。</source>
+        <translation>There is no configuration yet. Fill in the park, Bolink and the lanes, then save: it is written to {0} and Booth starts. The tariff and the other settings take their defaults until you change them in that file.</translation>
+    </message>
+    <message>
+        <source>添加车道（Ctrl+N）</source>
+        <translation>Add lane (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>相机推送端口</source>
+        <translation>Camera push port</translation>
+    </message>
+    <message>
+        <source>各车道的车牌相机把识别结果推送到本机的这个端口</source>
+        <translation>the lanes&apos; plate cameras send their reads to this port of this PC</translation>
+    </message>
+    <message>
+        <source>保存并启动（回车）</source>
+        <translation>Save and start (Enter)</translation>
+    </message>
+    <message>
+        <source>取消（Esc）</source>
+        <translation>Cancel (Esc)</translation>
+    </message>
+    <message>
+        <source>界面语言</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <source>车场与泊链</source>
+        <translation>Park and Bolink</translation>
+    </message>
+    <message>
+        <source>车场编号 park_id</source>
+        <translation>Park (park_id)</translation>
+    </message>
+    <message>
+        <source>泊链分配</source>
+        <translation>from Bolink</translation>
+    </message>
+    <message>
+        <source>平台编号 union_id</source>
+        <translation>Platform (union_id)</translation>
+    </message>
+    <message>
+        <source>车场名称</source>
+        <translation>Park name</translation>
+    </message>
+    <message>
+        <source>车位数</source>
+        <translation>Spaces</translation>
+    </message>
+    <message>
+        <source>岗亭编号 local_id</source>
+        <translation>Booth (local_id)</translation>
+    </message>
+    <message>
+        <source>泊链 SDK 地址</source>
+        <translation>Bolink SDK URL</translation>
+    </message>
+    <message>
+        <source>泊链接口地址</source>
+        <translation>Bolink API URL</translation>
+    </message>
+    <message>
+        <source>可不填</source>
+        <translation>optional</translation>
+    </message>
+    <message>
+        <source>泊链 ukey</source>
+        <translation>Bolink ukey</translation>
+    </message>
+    <message>
+        <source>ukey 不写入配置文件：填写则存入本机系统密钥库，不填则从环境变量 {0} 读取。</source>
+        <translation>The ukey is never written to the file: typed here it is kept in this PC&apos;s keyring; left empty it is read from the environment variable {0}.</translation>
+    </message>
+    <message>
+        <source>入口</source>
+        <translation>Entrance</translation>
+    </message>
+    <message>
+        <source>入口 {0}</source>
+        <translation>Entrance {0}</translation>
+    </message>
+    <message>
+        <source>出口</source>
+        <translation>Exit</translation>
+    </message>
+    <message>
+        <source>出口 {0}</source>
+        <translation>Exit {0}</translation>
+    </message>
+    <message>
+        <source>车道 {0} {1}</source>
+        <translation>Lane {0} {1}</translation>
+    </message>
+    <message>
+        <source>{0}：{1}</source>
+        <translation>{0}: {1}</translation>
+    </message>
+    <message>
+        <source>没有保存，请改正以下 {0} 处：</source>
+        <translation>Not saved. Correct the following ({0}):</translation>
+    </message>
+    <message>
+        <source>{0} 已经存在，没有覆盖它。请取消并重新启动 Booth，以使用这个文件。</source>
+        <translation>{0} exists now and was left as it is: cancel and start Booth again to use it.</translation>
+    </message>
+    <message>
+        <source>无法写入 {0}：{1}。没有保存任何内容。</source>
+        <translation>{0} cannot be written ({1}): nothing was saved.</translation>
+    </message>
+    <message>
+        <source>配置已保存，但系统密钥库无法保存 ukey，请在本机设置环境变量 {0}。按回车继续。</source>
+        <translation>The configuration is saved, but the keyring would not keep the ukey: set the environment variable {0} on this PC. Press Enter to go on.</translation>
+    </message>
+    <message>
+        <source>继续（回车）</source>
+        <translation>Go on (Enter)</translation>
     </message>
 </context>
 <context>

@@ -61,7 +61,7 @@ def test_the_demo_window_starts_and_closes_on_sigterm(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "booth.db").exists()
 
 
-def test_a_missing_configuration_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+def test_headless_with_no_configuration_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "booth_app.cli", "--data-dir", str(tmp_path), "--headless"],
         cwd=ROOT,
@@ -72,10 +72,11 @@ def test_a_missing_configuration_is_one_sentence_and_exit_2(tmp_path: Path) -> N
         env={k: v for k, v in os.environ.items() if k != "BOOTH_CONFIG"},
     )
     assert result.returncode == 2
-    assert (
-        result.stderr.strip() == f"booth-app: cannot start: {tmp_path / 'booth.toml'}: the configuration file does "
-        "not exist"
+    assert result.stderr.strip() == (
+        f"booth-app: cannot start: there is no configuration file {tmp_path / 'booth.toml'}; start booth-app once "
+        "with its window to fill in the setup screen, or copy docs/booth.example.toml there and edit it"
     )
+    assert list(tmp_path.iterdir()) == []  # nothing made: no logs, no database
 
 
 def free_port() -> int:

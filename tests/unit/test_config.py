@@ -92,7 +92,10 @@ def test_three_mistakes_give_three_lines_naming_their_keys(example_toml: str) ->
             ('sdk_url = "https://p.bolink.club/bpd"', 'sdk_url = "p.bolink.club"'),
             "bolink.sdk_url: must be an http:// or https:// address",
         ),
-        (('serialno = "cam-b1"', 'serialno = "cam-a1"'), "camera serialno 'cam-a1' appears twice"),
+        (
+            ('serialno = "cam-b1"', 'serialno = "cam-a1"'),
+            "lanes[1].camera.serialno: 'cam-a1' is already used in lanes[0]",
+        ),
         (('park_id = "1001"\n', ""), "park.park_id: is required but missing"),
         (
             ('url = ""', 'url = "mysql://x"'),
@@ -104,6 +107,22 @@ def test_each_mistake_is_one_clear_line(example_toml: str, change: tuple[str, st
     old, new = change
     assert old in example_toml
     assert problems(example_toml.replace(old, new, 1)) == [expected]
+
+
+def test_a_repeat_is_named_at_its_second_place_beside_the_other_problems(example_toml: str) -> None:
+    text = (
+        example_toml.replace('id = "B1"', 'id = "A1"')
+        .replace('port = "COM4"', 'port = ""')
+        .replace('rtsp = "rtsp://192.0.2.11:8557/h264"', 'rtsp = "rtsp://192.0.2.11:8557/h264"\n  ip = "192.0.2.11"')
+        .replace('rtsp = "rtsp://192.0.2.10:8557/h264"', 'rtsp = "rtsp://192.0.2.10:8557/h264"\n  ip = "192.0.2.11"')
+        + '\n[[vehicles]]\nplate = "京a88888"\nkind = "whitelist"\nvalid_from = 2026-01-01\n'
+    )
+    assert problems(text) == [
+        "lanes[1].display.port: string should have at least 1 character",
+        "lanes[1].id: 'A1' is already used in lanes[0]",
+        "lanes[1].camera.ip: '192.0.2.11' is already used in lanes[0]",
+        "vehicles[1].plate: '京a88888' is already used in vehicles[0]",  # the same plate, once normalised
+    ]
 
 
 def test_a_barrier_without_kind_says_which_kinds_exist(example_toml: str) -> None:
