@@ -398,6 +398,7 @@ FunctionEnd
 
 ; A failed install puts the old program back where it was, so the booth keeps the Booth it had.
 Function .onInstFailed
+  SetOutPath "$TEMP"  ; the installer's working folder, inside $INSTDIR, could not be deleted
   ${If} $Copying == 1
     RMDir /r "$INSTDIR"
   ${EndIf}
