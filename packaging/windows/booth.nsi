@@ -15,9 +15,9 @@
 ;   uninstall.exe [/S] [/REMOVEDATA]
 ; An upgrade keeps the installed folder and the installed choice of autostart unless these say otherwise.
 ;
-; Exit codes: 0 done; 1 cancelled; 2 aborted; 3 Booth is running (or a file of its folder is in use);
-; 4 a newer Booth is installed (a silent downgrade needs /ALLOWDOWNGRADE); 5 the folder cannot take Booth;
-; 6 not an administrator, or not 64-bit Windows.
+; Exit codes: 0 done; 1 cancelled; 2 failed (an upgrade puts the old version back); 3 Booth is running (or a file
+; of its folder is in use); 4 a newer Booth is installed (a silent downgrade needs /ALLOWDOWNGRADE); 5 the folder
+; cannot take Booth; 6 not an administrator, or not 64-bit Windows.
 
 !ifndef VERSION | BUNDLE | OUTFILE
   !error "Define VERSION, BUNDLE and OUTFILE: makensis -DVERSION=0.1.0 -DBUNDLE=dist/booth-app -DOUTFILE=setup.exe"
