@@ -10,12 +10,13 @@ anywhere:
     powershell -ExecutionPolicy Bypass -File packaging\windows\build.ps1
 
 .PARAMETER Target
-The installer's own CPU and character set. amd64-unicode needs NSIS's amd64 stubs, which the official NSIS release
-does not ship; -Target x86-unicode then builds a 32-bit installer of the same 64-bit program.
+The installer's own CPU and character set. By default amd64-unicode when this NSIS has the amd64 stubs (the official
+NSIS release does not ship them), else x86-unicode: a 32-bit installer of the same 64-bit program, which installs it
+in the same places.
 #>
 param(
-    [ValidateSet('amd64-unicode', 'x86-unicode')]
-    [string] $Target = 'amd64-unicode'
+    [ValidateSet('', 'amd64-unicode', 'x86-unicode')]
+    [string] $Target = ''
 )
 
 Set-StrictMode -Version Latest
@@ -60,6 +61,11 @@ if (-not $makensis) {
 }
 if (-not $makensis) { throw 'makensis not found: install NSIS 3, or put makensis on PATH' }
 $stubs = Join-Path (Split-Path $makensis) 'Stubs'
+if (-not $Target) {
+    $Target = if ((Test-Path $stubs) -and -not (Get-ChildItem $stubs -Filter '*-amd64-unicode')) { 'x86-unicode' }
+              else { 'amd64-unicode' }
+    Write-Host "Installer target: $Target"
+}
 if ((Test-Path $stubs) -and -not (Get-ChildItem $stubs -Filter "*-$Target")) {
     throw "This NSIS ($makensis) has no $Target stubs. Use an NSIS build that has them, or -Target x86-unicode."
 }
@@ -68,11 +74,8 @@ if ((Test-Path $stubs) -and -not (Get-ChildItem $stubs -Filter "*-$Target")) {
 Invoke-Uv @('sync', '--frozen', '--group', 'packaging', '--python', $Python)
 Invoke-Uv @('run', '--frozen', 'pyinstaller', '--noconfirm', 'packaging/booth.spec')
 $bundle = Join-Path $PWD 'dist\booth-app'
-# Start-Process, not '&': PowerShell does not wait for a windowed program, nor get its exit code.
-$smoke = Start-Process -FilePath (Join-Path $bundle 'booth-app.exe') -ArgumentList '--smoke-test' -NoNewWindow -PassThru
-$null = $smoke.Handle  # keeps the process handle, without which ExitCode can come back empty
-$smoke.WaitForExit()
-if ($smoke.ExitCode -ne 0) { throw "booth-app.exe --smoke-test failed with exit code $($smoke.ExitCode)" }
+# The console twin of booth-app.exe (same program, same files): its one line shows here and its exit code counts.
+Invoke-Checked (Join-Path $bundle 'booth-app-console.exe') @('--smoke-test')
 
 # The installer.
 $readVersion = 'import tomllib; print(tomllib.load(open(''pyproject.toml'', ''rb''))[''project''][''version''])'
