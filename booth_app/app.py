@@ -343,6 +343,14 @@ def run_headless(settings: Settings, data_dir: Path, *, demo: bool = False) -> i
 # ---------------------------------------------------------------- the window
 
 
+def show_start_problem(reason: str) -> None:
+    """A message box saying why Booth cannot start (a window program has no console to say it on)."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    _app = QApplication.instance() or QApplication(sys.argv)
+    QMessageBox.critical(None, "Booth", f"Booth 无法启动 / Booth cannot start:\n\n{reason}")
+
+
 def run_window(settings: Settings | None, data_dir: Path, *, demo: bool, config_path: Path | None = None) -> int:
     """The window over the services until it is closed. With no settings yet, the setup screen first writes them to
     `config_path`; cancelled, nothing starts and the exit code is 2 (no configuration, as on the command line)."""

@@ -107,6 +107,17 @@ def first_start(config_path: Path) -> bool:
     return not config_path.exists() and not config_path.is_symlink()
 
 
+def cannot_start(reason: str, *, window: bool) -> None:
+    """Say why the app cannot start: on the console, or, for the Windows window program (which has no console, so
+    whoever started it from the Start menu would see nothing at all), in a message box."""
+    if sys.stderr is not None or not window:
+        print(f"booth-app: cannot start: {reason}", file=sys.stderr)
+        return
+    from booth_app.app import show_start_problem
+
+    show_start_problem(reason)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
@@ -135,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             settings = load_settings(config_path)
         except ConfigError as exc:
-            print(f"booth-app: cannot start: {exc}", file=sys.stderr)
+            cannot_start(str(exc), window=not args.headless)
             return EXIT_USAGE
     if args.headless:
         return app.run_headless(settings, data_dir, demo=args.demo)
