@@ -232,17 +232,22 @@ async def test_cancel_writes_nothing(qtbot: QtBot, config_path: Path) -> None:
     assert on_disk(config_path.parent) is None
 
 
+def fill_with_ukey(qtbot: QtBot, dialog: SetupDialog, ukey: str) -> None:
+    """The park, a ukey and each lane's camera serial number typed in, then Enter."""
+    fill_park(qtbot, dialog)
+    dialog.ukey.setFocus()
+    typed(qtbot, ukey)
+    for number, lane in enumerate(dialog.lanes):
+        lane.serialno.setFocus()
+        typed(qtbot, f"cam-{number}")
+    press(qtbot, Key.Key_Return)
+
+
 async def test_the_ukey_goes_to_the_keyring_never_to_the_file(
     qtbot: QtBot, config_path: Path, no_ukey_anywhere: MemoryKeyring
 ) -> None:
     async with setup_screen(config_path) as (dialog, task):
-        fill_park(qtbot, dialog)
-        dialog.ukey.setFocus()
-        typed(qtbot, "8403A41ED5EF20BC")
-        for number, lane in enumerate(dialog.lanes):
-            lane.serialno.setFocus()
-            typed(qtbot, f"cam-{number}")
-        press(qtbot, Key.Key_Return)
+        fill_with_ukey(qtbot, dialog, "8403A41ED5EF20BC")
         settings = await asyncio.wait_for(task, 10)
     assert settings is not None
     assert no_ukey_anywhere.secrets == {("booth-app", "ukey:1001"): "8403A41ED5EF20BC"}
@@ -273,13 +278,7 @@ async def test_a_keyring_that_refuses_the_ukey_is_said_in_one_sentence_and_the_s
     keyring.set_keyring(LockedKeyring())
     try:
         async with setup_screen(config_path) as (dialog, task):
-            fill_park(qtbot, dialog)
-            dialog.ukey.setFocus()
-            typed(qtbot, "8403A41ED5EF20BC")
-            for number, lane in enumerate(dialog.lanes):
-                lane.serialno.setFocus()
-                typed(qtbot, f"cam-{number}")
-            press(qtbot, Key.Key_Return)
+            fill_with_ukey(qtbot, dialog, "8403A41ED5EF20BC")
             await until(lambda: dialog.settings is not None and dialog.error_area.isVisible())
             assert dialog.error.text() == (
                 "配置已保存，但系统密钥库无法保存 ukey，请在本机设置环境变量 BOOTH_BOLINK_UKEY。按回车继续。"
