@@ -1,6 +1,8 @@
 """The one-folder bundle, built by `scripts/build-bundle` from this tree, works on its own and carries only what the
-app uses: the frozen app passes its smoke test, checks a configuration, knows its version, and runs a simulator."""
+app uses: the frozen app passes its smoke test, checks a configuration and knows its version; and the Windows installer
+built around the bundle's files installs, upgrades and uninstalls under wine as packaging/README.md says."""
 
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -69,3 +71,17 @@ def test_the_bundle_leaves_out_what_the_app_does_not_use(bundle: Path) -> None:
     assert sorted(name.rsplit("/", 1)[-1] for name in translations) == ["booth_en.qm", "qt_zh_CN.qm", "qtbase_zh_CN.qm"]
     assert not [name for name in files if name.endswith(".ts") or "/tests/" in name or "pytest" in name]
     assert "_internal/booth_app/store/migrations/versions/0001_initial_tables.py" in files
+
+
+@pytest.mark.skipif(
+    shutil.which("wine") is None or shutil.which("makensis") is None,
+    reason="wine or nsis is not installed: scripts/install-system-packages installs them for the tests",
+)
+def test_the_installer_around_the_bundle_installs_upgrades_and_uninstalls_under_wine(bundle: Path) -> None:
+    exercise = ROOT / "packaging" / "windows" / "test-under-wine"
+    result = subprocess.run([str(exercise), str(bundle)], capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr  # 77: wine is installed but cannot run here
+    assert "exercising the installer around the Linux bundle's files" in result.stdout
+    assert "ok: 1.0.0's own file is gone: the program folder was replaced whole" in result.stdout
+    assert "ok: data and configuration kept, unchanged" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("every check passed in ")
