@@ -15,3 +15,12 @@ EXAMPLE = SHARED_EXAMPLE if SHARED_EXAMPLE.exists() else ROOT / "docs" / "booth.
 @pytest.fixture
 def example_toml() -> str:
     return EXAMPLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the whole run (started on first use): `postgres.database()` gives a fresh one."""
+    from tests.postgres import postgres_running
+
+    with postgres_running() as server:
+        yield server

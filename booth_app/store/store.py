@@ -181,6 +181,7 @@ class Store:
             row.state = StayState.LEFT
             row.left_at = left_at
             row.exit_lane = exit_lane
+            row.exit_booth = self._booth
             row.exit_read_id = exit_read_id
             row.fee = fee
             for flag in flags:

@@ -75,7 +75,8 @@ class StayRow(SQLModel, table=True):
     prepaid: Decimal = _money()
     prepaid_at: datetime | None = _when(default=None, nullable=True)
     flags: str = Field(default="")  # comma-separated markers: "fuzzy_exit", "reentered", …
-    booth: str = Field(default="", max_length=64)
+    booth: str = Field(default="", max_length=64)  # the booth that let it in
+    exit_booth: str = Field(default="", max_length=64)  # the booth that let it out
     created_at: datetime = _when()
     updated_at: datetime = _when()
 
@@ -166,6 +167,19 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = _when()
     next_attempt_at: datetime = _when()
     sent_at: datetime | None = _when(default=None, nullable=True)
+    # Several booths on one database drain one outbox: a booth's relay claims a row until `claimed_until`, and a
+    # claim left by a booth that died lapses then, so another booth sends it (at least once, never lost).
+    claimed_by: str = Field(default="", max_length=64)
+    claimed_until: datetime | None = _when(default=None, nullable=True)
+
+
+class RelayPaceRow(SQLModel, table=True):
+    """Bolink's pace for the whole car park: the next moment any booth's relay may upload (one row, id 1)."""
+
+    __tablename__ = "relay_pace"
+
+    id: int = Field(default=1, primary_key=True)
+    next_upload_at: datetime = _when()
 
 
 class LaneQrCodeRow(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""The Store on a real SQLite file: durable settings, one transaction per change, reports written with their change."""
+"""The Store on a real SQLite file and on a real PostgreSQL server: durable settings, one transaction per change,
+reports written with their change."""
 
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -28,9 +29,17 @@ from booth_app.store.engine import sqlite_url
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store test runs on a SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "data" / "booth.db")
+    return str(request.getfixturevalue("postgres").database())
+
+
 @pytest.fixture
-async def store(tmp_path: Path):
-    opened = await Store.open(sqlite_url(tmp_path / "data" / "booth.db"), booth="booth01")
+async def store(database_url: str):
+    opened = await Store.open(database_url, booth="booth01")
     yield opened
     await opened.close()
 
@@ -44,11 +53,13 @@ def count(store: Store, sql: str) -> int:
         return int(connection.execute(sa.text(sql)).scalar_one())
 
 
-async def test_the_database_is_durable_wal_with_foreign_keys(store: Store) -> None:
+async def test_the_sqlite_database_is_durable_wal_with_foreign_keys(tmp_path: Path) -> None:
+    store = await Store.open(sqlite_url(tmp_path / "booth.db"))  # on PostgreSQL, durability is the server's settings
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: fsync at every commit
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    await store.close()
 
 
 async def test_database_work_runs_off_the_calling_thread(store: Store) -> None:
