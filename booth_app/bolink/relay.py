@@ -1,8 +1,10 @@
 """The outbox relay: uploads every queued report to Bolink, at least once, in order per order, at Bolink's pace.
 
-It reads what is due from the store, sends one report at a time (so an order's reports arrive in the order written),
+It claims what is due from the store, sends one report at a time (so an order's reports arrive in the order written),
 and marks each sent only after Bolink accepted it; a crash in between re-sends it, and Bolink answers the repeat with
-`数据已处理过`, which counts as accepted. While Bolink is away the relay waits with backoff and touches nothing; a
+`数据已处理过`, which counts as accepted. Booths sharing one database each run a relay: a claim keeps a report to one
+relay (another booth's lapses if that booth stops), and every upload waits for its turn in the park's one pace, so the
+park as a whole stays within Bolink's rate. While Bolink is away the relay waits with backoff and touches nothing; a
 report Bolink refuses on its merits is retried later and, after many refusals, kept as rejected for a person to see.
 """
 
@@ -59,6 +61,8 @@ class OutboxRelay:
         self.store = store
         self.client = client
         self.pace = SlidingWindow.per_second(uploads_per_s)
+        # The park's pace, shared through the store: floor(rate) turns in a little over a second, as `pace` keeps.
+        self.turn_gap = timedelta(seconds=self.pace.period / self.pace.limit)
         self.batch = batch
         self.idle_s = idle_s
         self.max_attempts = max_attempts
@@ -86,19 +90,23 @@ class OutboxRelay:
     async def drain_once(self) -> None:
         """Send what is due now; wait (idle, backoff or rate-limit pause) when there is nothing to do."""
         self._wake.clear()
-        items = await self.store.outbox_due(self._clock(), self.batch)
+        items = await self.store.outbox_claim(self._clock(), self.batch)
         if not items:
             await self._pause(self.idle_s)
             return
-        for item in items:
+        for done, item in enumerate(items):
             pause = await self._upload(item)
             if pause:
+                await self.store.outbox_release([later.id for later in items[done:]])  # another booth may send them
                 await self._pause(pause)
                 return
 
     async def _upload(self, item: OutboxItem) -> float:
         """Upload one report; returns how long to pause the whole relay (0 to go on with the next)."""
         await self.pace.acquire()
+        turn = await self.store.upload_slot(self._clock(), self.turn_gap)
+        if (wait := (turn - self._clock()).total_seconds()) > 0:
+            await asyncio.sleep(wait)
         try:
             raw = await self.client.upload(item.service, item.payload, reserve=RESERVE)
         except Unreachable as exc:

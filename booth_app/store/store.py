@@ -9,7 +9,7 @@ import asyncio
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
@@ -47,10 +47,16 @@ from booth_app.store.tables import (
     OperatorRow,
     OutboxRow,
     PaymentRow,
+    RelayPaceRow,
     ShiftRow,
     StayRow,
     VehicleRow,
 )
+
+CLAIM_LEASE = timedelta(seconds=60)  # how long a relay's claim on a report holds; a stopped booth's lapses then
+# Each booth waits for one turn at a time, so the park's next turn is never more than a booth count of turns ahead:
+# further means a clock went back, and the pace starts again from now rather than waiting out the difference.
+PACE_MAX_AHEAD = timedelta(seconds=5)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -81,6 +87,27 @@ def _stay_inside(session: Session, order_id: str) -> StayRow:
     if row.state != StayState.INSIDE:
         raise StoreError(f"stay {order_id} ({row.plate}) is already closed: {row.state}")
     return row
+
+
+def _due(now: datetime) -> Any:
+    """Pending reports whose time has come, oldest first, none ahead of an earlier pending report of its order."""
+    earlier = sa.orm.aliased(OutboxRow)
+    # An order's reports go in the order written: one waiting for a retry (or claimed by another booth's relay) holds
+    # back the later ones.
+    held_back = (
+        select(earlier.id)
+        .where(earlier.state == "pending", earlier.order_id == OutboxRow.order_id, col(earlier.id) < OutboxRow.id)
+        .exists()
+    )
+    return (
+        select(OutboxRow)
+        .where(
+            OutboxRow.state == "pending",
+            col(OutboxRow.next_attempt_at) <= now,
+            sa.or_(col(OutboxRow.order_id) == "", ~held_back),
+        )
+        .order_by(col(OutboxRow.id))
+    )
 
 
 class Store:
@@ -419,28 +446,56 @@ class Store:
         """Pending reports whose time has come, oldest first, none ahead of an earlier pending report of its order."""
 
         def work(session: Session) -> list[OutboxItem]:
-            earlier = sa.orm.aliased(OutboxRow)
-            # An order's reports go in the order written: one waiting for a retry holds back the later ones.
-            held_back = (
-                select(earlier.id)
-                .where(
-                    earlier.state == "pending",
-                    earlier.order_id == OutboxRow.order_id,
-                    col(earlier.id) < OutboxRow.id,
-                )
-                .exists()
+            return [convert.outbox_item(row) for row in session.exec(_due(now).limit(limit))]
+
+        return await self._in_session(work)
+
+    async def outbox_claim(self, now: datetime, limit: int = 50, *, lease: timedelta = CLAIM_LEASE) -> list[OutboxItem]:
+        """What `outbox_due` lists, claimed for this booth's relay until `now + lease`: no other booth's relay gets
+        these rows meanwhile (rows another booth is claiming at this moment are skipped, not waited for), and a claim
+        left by a booth that stopped lapses, so another booth sends the report. This booth's own claims are renewed."""
+
+        def work(session: Session) -> list[OutboxItem]:
+            free = sa.or_(
+                col(OutboxRow.claimed_until).is_(None),
+                col(OutboxRow.claimed_until) <= now,
+                col(OutboxRow.claimed_by) == self._booth,
             )
-            rows = session.exec(
-                select(OutboxRow)
-                .where(
-                    OutboxRow.state == "pending",
-                    col(OutboxRow.next_attempt_at) <= now,
-                    sa.or_(col(OutboxRow.order_id) == "", ~held_back),
-                )
-                .order_by(col(OutboxRow.id))
-                .limit(limit)
-            )
+            rows = session.exec(_due(now).where(free).limit(limit).with_for_update(skip_locked=True)).all()
+            for row in rows:
+                row.claimed_by, row.claimed_until = self._booth, now + lease
+                session.add(row)
             return [convert.outbox_item(row) for row in rows]
+
+        return await self._in_session(work)
+
+    async def outbox_release(self, item_ids: Sequence[int]) -> None:
+        """Give back claims this booth will not use now (its relay pauses): another booth may send them at once."""
+
+        def work(session: Session) -> None:
+            session.execute(
+                sa.update(OutboxRow)
+                .where(col(OutboxRow.id).in_(item_ids), col(OutboxRow.claimed_by) == self._booth)
+                .values(claimed_by="", claimed_until=None)
+            )
+
+        if item_ids:
+            await self._in_session(work)
+
+    async def upload_slot(self, now: datetime, gap: timedelta) -> datetime:
+        """When this booth may make its next upload to Bolink: the park's next free moment, the one after it `gap`
+        later. Every booth on the database takes its turns from the same row, so the park as a whole keeps the pace."""
+
+        def work(session: Session) -> datetime:
+            pace = session.get(RelayPaceRow, 1, with_for_update=True)
+            if pace is None:  # the migration writes it; a database made otherwise gets it here
+                pace = RelayPaceRow(id=1, next_upload_at=now)
+            if pace.next_upload_at > now + PACE_MAX_AHEAD:  # a clock set back (or a booth's clock far ahead)
+                pace.next_upload_at = now
+            slot = max(pace.next_upload_at, now)
+            pace.next_upload_at = slot + gap
+            session.add(pace)
+            return slot
 
         return await self._in_session(work)
 
@@ -449,7 +504,7 @@ class Store:
             session.execute(
                 sa.update(OutboxRow)
                 .where(col(OutboxRow.id) == item_id)
-                .values(state="sent", sent_at=at, attempts=OutboxRow.attempts + 1)
+                .values(state="sent", sent_at=at, attempts=OutboxRow.attempts + 1, claimed_by="", claimed_until=None)
             )
 
         await self._in_session(work)
@@ -466,6 +521,8 @@ class Store:
                     last_error=error[:500],
                     next_attempt_at=next_attempt_at,
                     attempts=OutboxRow.attempts + 1,
+                    claimed_by="",
+                    claimed_until=None,
                 )
             )
 
