@@ -5,6 +5,7 @@ database is a real PostgreSQL server, and where the rule holds for one booth too
 """
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -139,7 +140,7 @@ async def test_the_park_takes_upload_turns_from_one_pace(booths: tuple[Store, St
     turns = await asyncio.gather(*(store.upload_slot(NOW, gap) for store in (one, two) * 6))
     ordered = sorted(turns)
     assert len(set(turns)) == 12
-    assert all(later - earlier == gap for earlier, later in zip(ordered, ordered[1:], strict=False))
+    assert all(later - earlier == gap for earlier, later in itertools.pairwise(ordered))
     assert ordered[0] == NOW
 
 
