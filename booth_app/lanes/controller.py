@@ -223,7 +223,12 @@ class LaneController:
                 case CloseStay(pay_type=pay_type):
                     assert decision.stay is not None
                     total = decision.fee.total if decision.fee is not None else ZERO
-                    await self._leave(decision.stay, now, total, [], month=pay_type == "monthuser", read_id=read_id)
+                    try:
+                        await self._leave(decision.stay, now, total, [], month=pay_type == "monthuser",
+                                          read_id=read_id)  # fmt: skip
+                    except StoreError as exc:
+                        await self._left_elsewhere(plate, decision, exc)
+                        return  # no gate: one stay, one exit
                 case OpenBarrier(reason=reason):
                     await self._open(reason)
                 case ShowText(lines=lines):
@@ -240,6 +245,13 @@ class LaneController:
         if self._spaces_after_gate is not None:  # after the gate: on a 9600-baud line this frame costs ~27 ms
             free, self._spaces_after_gate = self._spaces_after_gate, None
             await self.display.show_spaces(free)
+
+    async def _left_elsewhere(self, plate: str, decision: Decision, exc: StoreError) -> None:
+        """The stay was closed at the same moment by another exit (of this booth, or of another booth on a shared
+        store): the same plate at two exits at once is a misread or a copied plate, for a person to look at."""
+        log.warning("lane %s: %s not let out: %s", self.lane_id, plate, exc)
+        self.emit("alert", f"{plate} 已在其他出口出场，请人工核实", "alarm", decision)
+        await self.display.show((plate, "请稍候", "人工核实"))
 
     async def _enter(
         self, plate: str, kind: StayKind, now: datetime, occupied: int, supersedes: str | None, read_id: str = ""

@@ -55,6 +55,30 @@ async def test_a_month_card_leaves_free(site: Site) -> None:
     assert report["pay_type"] == "monthuser"
 
 
+async def test_the_same_plate_at_both_exits_at_once_leaves_once(site: Site) -> None:
+    stay = await site.car_inside("京E55555", minutes_ago=10)  # within the free minutes: leaves with no one to wait for
+    await asyncio.gather(site.cameras["B1"].push("京E55555"), site.cameras["B2"].push("京E55555"))
+
+    def held() -> list[str]:  # the other exit waits for a person: it lost the race to close, or found no stay left
+        return [e.lane_id for e in site.events if e.kind in ("alert", "match") and "京E55555" in e.text]
+
+    await until(lambda: len(opened(site)) == 1 and len(held()) == 1, within=5)
+    assert {*opened(site), *held()} == {"B1", "B2"}
+    (lane,) = held()
+    await site.boards.wait_for(lambda: "京E55555" in " ".join(site.board(lane).text()))
+    left = await site.store.stay(stay.order_id)
+    assert left is not None
+    assert (left.state, left.exit_lane) == (StayState.LEFT, opened(site)[0])
+    await site.uploaded("out_park", stay.order_id)
+    await asyncio.sleep(0.5)  # and no second one
+    assert [u.service for u in site.bolink_sim.uploads if u.data.get("order_id") == stay.order_id] == ["out_park"]
+    assert opened(site) == [left.exit_lane]
+
+
+def opened(site: Site) -> list[str]:
+    return [e.lane_id for e in site.events if e.kind == "gate" and e.text == "open"]
+
+
 async def test_cash_at_the_exit(site: Site) -> None:
     stay = await site.car_inside("京D11111", minutes_ago=130)  # 5 + 3 × 2 = 11 yuan
     await site.cameras["B2"].push("京D11111")
