@@ -103,10 +103,10 @@ class OutboxRelay:
 
     async def _upload(self, item: OutboxItem) -> float:
         """Upload one report; returns how long to pause the whole relay (0 to go on with the next)."""
-        await self.pace.acquire()
-        turn = await self.store.upload_slot(self._clock(), self.turn_gap)
+        turn = await self.store.upload_slot(self._clock(), self.turn_gap)  # the park's turn (all booths) …
         if (wait := (turn - self._clock()).total_seconds()) > 0:
             await asyncio.sleep(wait)
+        await self.pace.acquire()  # … and this booth's own window, taken last so that it holds the real send times
         try:
             raw = await self.client.upload(item.service, item.payload, reserve=RESERVE)
         except Unreachable as exc:

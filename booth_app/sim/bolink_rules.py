@@ -71,6 +71,7 @@ class BolinkRules(SimServer):
             base_url=lambda: self.base_url,
         )
         self._tokens: dict[str, str] = {}  # token -> park_id
+        self._booths: dict[str, str] = {}  # token -> local_id: the booth (SDK instance) that logged in with it
         self._hits: dict[str, deque[float]] = {}  # token -> request times, for the rate limit
         self._uplink_times: dict[str, deque[float]] = {}  # token -> upload times, for too_fast
         self._seen: dict[tuple[str, str], set[str]] = {}  # (service, order_id) -> data texts accepted
@@ -124,6 +125,7 @@ class BolinkRules(SimServer):
             raise Refused(f"error:union_id {data['union_id']} 与车场不匹配")
         token = secrets.token_hex(16)
         self._tokens[token] = str(data["park_id"])
+        self._booths[token] = str(data["local_id"])
         self.logins += 1
         return {"state": 1, "token": token, "service_name": m.Service.LOGIN}
 
@@ -202,13 +204,13 @@ class BolinkRules(SimServer):
                 "query_order_no": self.ledger.new_number("query_order"),
                 "data": [p.record() for p in found],
             }
-            self._queue(park_id, m.Service.QUERY_ORDER, encode_data(result))
+            self._queue(park_id, m.Service.QUERY_ORDER, encode_data(result), to=self._booths.get(received.token, ""))
             return {"state": 1}
         if received.service == m.Service.OUT_PARK and self.charge_on_out_park:
-            self._charge_at_exit(data, park_id)
+            self._charge_at_exit(data, park_id, to=self._booths.get(received.token, ""))
         return {"state": 1, "errmsg": "ok"}
 
-    def _charge_at_exit(self, data: dict[str, Any], park_id: str) -> None:
+    def _charge_at_exit(self, data: dict[str, Any], park_id: str, *, to: str = "") -> None:
         """An out_park paid by the driver's code or wallet: take the money and send the `outpark` result."""
         pay_type, order_id, car_number = data.get("pay_type"), str(data["order_id"]), str(data.get("car_number") or "")
         auth_code = str(data.get("auth_code") or "")
@@ -246,7 +248,7 @@ class BolinkRules(SimServer):
             out_channel_id=str(data.get("out_channel_id") or ""),
             errmsg=errmsg,
         )
-        self._queue(park_id, m.Service.OUTPARK, outpark.json_text())
+        self._queue(park_id, m.Service.OUTPARK, outpark.json_text(), to=to)  # the result goes to the booth that asked
 
     # ------------------------------------------------------------ download.do
 
@@ -256,7 +258,7 @@ class BolinkRules(SimServer):
             self._check_rate(token)
         except Refused as exc:
             return self._refuse(exc.errmsg)
-        return await self._deliver(park_id, request)
+        return await self._deliver(park_id, request, self._booths.get(token, ""))
 
     # ------------------------------------------------------------ the platform's books
 

@@ -31,6 +31,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class _Downlink:
     service: str
     data_json: str
+    to: str = ""  # the booth (local_id) it answers, or "" for whichever booth of the park polls first
 
 
 @dataclass(slots=True)
@@ -225,10 +226,10 @@ class SimServer:
             if pending in self._asks:
                 self._asks.remove(pending)
 
-    def _queue(self, park_id: str, service: str, data_json: str) -> None:
+    def _queue(self, park_id: str, service: str, data_json: str, to: str = "") -> None:
         if park_id not in self._downlinks:
             raise ValueError(f"unknown park {park_id!r}: the simulator serves {', '.join(self.parks)}")
-        self._downlinks[park_id].append(_Downlink(str(service), data_json))
+        self._downlinks[park_id].append(_Downlink(str(service), data_json, to))
         self._pushed_services.add(str(service))
         self._queued[park_id].set()
 
@@ -243,20 +244,22 @@ class SimServer:
                 self._asks.remove(pending)
                 return
 
-    async def _deliver(self, park_id: str, request: web.Request) -> web.Response:
-        """Long-poll for the park's next downlink: the signed message, or an empty body after poll_timeout."""
-        item = await self._next_downlink(park_id, request)
+    async def _deliver(self, park_id: str, request: web.Request, booth: str = "") -> web.Response:
+        """Long-poll for the park's next downlink for `booth`: the signed message, or an empty body after
+        poll_timeout. A downlink that answers one booth's upload goes to that booth only, as each SDK instance
+        (local_id) gets the messages about its own lanes; the others go to whichever booth polls first."""
+        item = await self._next_downlink(park_id, request, booth)
         if item is None:
             return web.Response(status=200)  # nothing for this park: an empty body, as Bolink's HTTP mode sends
         ukey = self.parks[park_id] + ("-wrong" if self.bad_downlink_signs else "")
         text = envelope(item.data_json, ukey, service_name=item.service)
         return web.Response(text=text, content_type="application/json")
 
-    async def _next_downlink(self, park_id: str, request: web.Request) -> _Downlink | None:
+    async def _next_downlink(self, park_id: str, request: web.Request, booth: str = "") -> _Downlink | None:
         queue, queued = self._downlinks[park_id], self._queued[park_id]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.poll_timeout
-        while not queue:
+        while (item := next((d for d in queue if d.to in ("", booth)), None)) is None:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return None
@@ -265,12 +268,11 @@ class SimServer:
                 await asyncio.wait_for(queued.wait(), remaining)
             except TimeoutError:
                 return None
-        item = queue.popleft()
+            queued.set()  # every poller looks: what woke this one may be for another booth
+            await asyncio.sleep(0)
         if request.transport is None or request.transport.is_closing():
-            # The poller hung up while waiting: keep the message for the next one rather than lose it.
-            queue.appendleft(item)
-            queued.set()
-            return None
+            return None  # the poller hung up while waiting: the message stays for the next poll
+        queue.remove(item)
         return item
 
 

@@ -35,12 +35,15 @@ ENTRY = {
 class Booth:
     """Just enough of a booth to speak to the simulator by hand: sign, upload, poll, answer."""
 
-    def __init__(self, http: httpx.AsyncClient, sim: BolinkSim, park: str = PARK, ukey: str = UKEY) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, sim: BolinkSim, park: str = PARK, ukey: str = UKEY, name: str = "booth01"
+    ) -> None:
+        self.name = name
         self.http, self.sim, self.park, self.ukey = http, sim, park, ukey
         self.token = ""
 
     async def login(self, *, union_id: Any = str(UNION_ID), park: str | None = None, ukey: str | None = None) -> dict:
-        data = compact({"union_id": union_id, "park_id": park or self.park, "local_id": "booth01_channels_A1_B1"})
+        data = compact({"union_id": union_id, "park_id": park or self.park, "local_id": f"{self.name}_channels_A1_B1"})
         reply = await self.post("upload.do", envelope(data, ukey or self.ukey, service_name="login"))
         self.token = reply.get("token", "")
         return reply
@@ -278,6 +281,18 @@ async def test_query_order_answers_at_once_and_sends_this_months_payments_down(s
     }  # fmt: skip
     await booth.upload("query_order", {"order_id": "A1-none", "time_temp": 2})
     assert (await booth.next_downlink()).data["data"] == []
+
+
+async def test_an_answer_to_one_booths_upload_goes_down_to_that_booth_only(
+    sim: BolinkSim, booth: Booth, http: httpx.AsyncClient
+) -> None:
+    other = Booth(http, sim, name="booth02")  # a second booth of the same park
+    assert (await other.login())["state"] == 1
+    await other.upload("query_order", {"order_id": "A1-0001", "time_temp": 1})
+    assert (await booth.poll()).content == b""  # not for booth01, even though it polls first
+    assert (await other.next_downlink()).service == "query_order"
+    await sim.push("operate_liftrod", {"channel_id": "B1"})  # from the platform, for the park: any booth takes it
+    assert (await booth.next_downlink()).service == "operate_liftrod"
 
 
 async def test_uploads_faster_than_ten_a_second_are_counted_not_refused(sim: BolinkSim, booth: Booth) -> None:
