@@ -125,7 +125,10 @@ class BolinkRules(SimServer):
             raise Refused(f"error:union_id {data['union_id']} 与车场不匹配")
         token = secrets.token_hex(16)
         self._tokens[token] = str(data["park_id"])
-        self._booths[token] = str(data["local_id"])
+        local_id = self._booths[token] = str(data["local_id"])
+        _, _, lanes = local_id.partition("_channels_")
+        for lane in filter(None, lanes.split("_")):
+            self._lane_booths[(str(data["park_id"]), lane)] = local_id
         self.logins += 1
         return {"state": 1, "token": token, "service_name": m.Service.LOGIN}
 

@@ -6,6 +6,7 @@ Bolink's rules for what arrives live one layer up (bolink_rules.py); this layer 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -58,6 +59,8 @@ class SimServer:
         self._queued: dict[str, asyncio.Event] = {park: asyncio.Event() for park in self.parks}
         self._asks: list[_Ask] = []
         self._pushed_services: set[str] = set()  # an upload of one of these is an answer, even to an unknown service
+        # (park, lane) -> the booth whose local_id names the lane, by the SDK's convention `…_channels_A1_B1`
+        self._lane_booths: dict[tuple[str, str], str] = {}
         self._runner: web.AppRunner | None = None
         self._started = False
         self._inflight: set[asyncio.Task[Any]] = set()  # request handlers, cancelled when the port goes down
@@ -227,8 +230,13 @@ class SimServer:
                 self._asks.remove(pending)
 
     def _queue(self, park_id: str, service: str, data_json: str, to: str = "") -> None:
+        """Queue a downlink for `to` (a booth's local_id); with none, for the booth whose local_id names the message's
+        lane (`channel_id`), else for any booth of the park."""
         if park_id not in self._downlinks:
             raise ValueError(f"unknown park {park_id!r}: the simulator serves {', '.join(self.parks)}")
+        if not to:
+            with contextlib.suppress(ValueError, AttributeError):
+                to = self._lane_booths.get((park_id, str(json.loads(data_json).get("channel_id") or "")), "")
         self._downlinks[park_id].append(_Downlink(str(service), data_json, to))
         self._pushed_services.add(str(service))
         self._queued[park_id].set()

@@ -291,8 +291,18 @@ async def test_an_answer_to_one_booths_upload_goes_down_to_that_booth_only(
     await other.upload("query_order", {"order_id": "A1-0001", "time_temp": 1})
     assert (await booth.poll()).content == b""  # not for booth01, even though it polls first
     assert (await other.next_downlink()).service == "query_order"
-    await sim.push("operate_liftrod", {"channel_id": "B1"})  # from the platform, for the park: any booth takes it
-    assert (await booth.next_downlink()).service == "operate_liftrod"
+    await sim.push("operate_liftrod", {"channel_id": "B2"})  # from the platform, for a lane no booth names
+    assert (await booth.next_downlink()).service == "operate_liftrod"  # any booth takes it
+
+
+async def test_a_message_about_a_lane_goes_to_the_booth_whose_local_id_names_the_lane(
+    sim: BolinkSim, booth: Booth, http: httpx.AsyncClient
+) -> None:
+    other = Booth(http, sim, name="booth02")  # its local_id, booth02_channels_A1_B1, names lanes A1 and B1
+    assert (await other.login())["state"] == 1
+    await sim.push("operate_liftrod", {"channel_id": "B1"})
+    assert (await booth.poll()).content == b""
+    assert (await other.next_downlink()).data["channel_id"] == "B1"
 
 
 async def test_uploads_faster_than_ten_a_second_are_counted_not_refused(sim: BolinkSim, booth: Booth) -> None:
