@@ -230,13 +230,14 @@ class SimServer:
                 self._asks.remove(pending)
 
     def _queue(self, park_id: str, service: str, data_json: str, to: str = "") -> None:
-        """Queue a downlink for `to` (a booth's local_id); with none, for the booth whose local_id names the message's
-        lane (`channel_id`), else for any booth of the park."""
+        """Queue a downlink for the booth whose local_id names the message's lane (`channel_id`, `out_channel_id`),
+        else for `to` (the booth whose upload it answers), else for any booth of the park."""
         if park_id not in self._downlinks:
             raise ValueError(f"unknown park {park_id!r}: the simulator serves {', '.join(self.parks)}")
-        if not to:
-            with contextlib.suppress(ValueError, AttributeError):
-                to = self._lane_booths.get((park_id, str(json.loads(data_json).get("channel_id") or "")), "")
+        with contextlib.suppress(ValueError, AttributeError):
+            data = json.loads(data_json)
+            lane = str(data.get("channel_id") or data.get("out_channel_id") or "")
+            to = self._lane_booths.get((park_id, lane), to)
         self._downlinks[park_id].append(_Downlink(str(service), data_json, to))
         self._pushed_services.add(str(service))
         self._queued[park_id].set()
