@@ -39,8 +39,9 @@ def _free_port() -> int:
 class PostgresServer:
     """One cluster: `start()`, `stop()` (and start again: the data stay), `database()` for a new empty database."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, durable: bool = False) -> None:
         self.folder = folder
+        self.durable = durable  # the server's own defaults (fsync, synchronous commit), e.g. for a benchmark
         self.data = folder / "data"
         self.port = _free_port()
         self.bin = binaries()
@@ -61,10 +62,9 @@ class PostgresServer:
                   "--locale=C", "--no-sync")  # fmt: skip
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )  # a test server: durability against power cuts is not what these tests are about
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:  # a test server: durability against power cuts is not what the tests are about
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"),
                   "-w", "-t", "60", "start")  # fmt: skip
 
@@ -83,9 +83,9 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def postgres_running() -> Iterator[PostgresServer]:
+def postgres_running(*, durable: bool = False) -> Iterator[PostgresServer]:
     folder = Path(tempfile.mkdtemp(prefix="booth-pg-"))
-    server = PostgresServer(folder)
+    server = PostgresServer(folder, durable=durable)
     try:
         server.init()
         server.start()
