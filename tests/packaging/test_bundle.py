@@ -3,10 +3,15 @@ app uses: the frozen app passes its smoke test, checks a configuration and knows
 built around the bundle's files installs, upgrades and uninstalls under wine as packaging/README.md says."""
 
 import shutil
+import signal
+import socket
 import subprocess
+import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from tests.conftest import EXAMPLE, ROOT
@@ -61,6 +66,40 @@ def test_the_frozen_app_knows_its_version_and_checks_a_configuration(bundle: Pat
     assert "park: is required but missing" in broken.stderr
 
 
+def test_the_frozen_app_runs_on_a_shared_postgresql_store(bundle: Path, tmp_path: Path, postgres: Any) -> None:
+    url = postgres.database()
+    config = EXAMPLE.read_text(encoding="utf-8").replace('url = ""', f'url = "{url}"', 1)
+    config = config.replace("port = 8088", f"port = {free_port()}", 1).replace('host = "0.0.0.0"', 'host = "127.0.0.1"')
+    (tmp_path / "booth.toml").write_text(config, encoding="utf-8")
+    console = tmp_path / "console.log"
+    command = [str(bundle / "booth-app"), "--headless", "--config", str(tmp_path / "booth.toml"), "--data-dir"]
+    with console.open("wb") as output:
+        app = subprocess.Popen(
+            [*command, str(tmp_path)],
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    log = tmp_path / "logs" / "booth.log"
+    deadline = time.monotonic() + 60
+    while not (log.exists() and "lanes running" in log.read_text(encoding="utf-8")):
+        assert app.poll() is None, console.read_text(encoding="utf-8", errors="replace")
+        assert time.monotonic() < deadline, "the frozen app's lanes did not start on PostgreSQL within 60 s"
+        time.sleep(0.2)
+    app.send_signal(signal.SIGTERM)
+    assert app.wait(timeout=30) == 0
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as db:
+        (count,) = db.execute("SELECT count(*) FROM vehicles").fetchone()  # the example's seed list, written there
+    assert count == 1
+    assert "ERROR" not in log.read_text(encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def test_the_bundle_leaves_out_what_the_app_does_not_use(bundle: Path) -> None:
     files = [path.relative_to(bundle).as_posix() for path in bundle.rglob("*") if path.is_file()]
     qt_libraries = {name.rsplit("/", 1)[-1].split(".so")[0] for name in files if "/libQt6" in name}
@@ -71,6 +110,7 @@ def test_the_bundle_leaves_out_what_the_app_does_not_use(bundle: Path) -> None:
     assert sorted(name.rsplit("/", 1)[-1] for name in translations) == ["booth_en.qm", "qt_zh_CN.qm", "qtbase_zh_CN.qm"]
     assert not [name for name in files if name.endswith(".ts") or "/tests/" in name or "pytest" in name]
     assert "_internal/booth_app/store/migrations/versions/0001_initial_tables.py" in files
+    assert any(name.startswith("_internal/psycopg_binary/") for name in files)  # its own libpq, none of the system's
 
 
 @pytest.mark.skipif(
