@@ -1,5 +1,6 @@
 """The main window: lane tiles at the left; exit payments and the entry/exit queues at the right; a status bar with
-Bolink, the outbox backlog, the lot, the operator on duty and the clock. What the cashier can do lives in `cashier.py`.
+this booth, Bolink, the outbox backlog, the lot, the operator on duty and the clock. What the cashier can do lives in
+`cashier.py`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class MainWindow(QMainWindow):
         self.tile_by_lane = {tile.lane.id: tile for tile in self.tiles}
         exits = [lane for lane in settings.lanes if lane.direction == "out"]
         self.payments = {lane.id: PaymentPanel(lane, self.keymap.text) for lane in exits}
-        self.queues = QueuePanel(self.keymap.text("search"))
+        self.queues = QueuePanel(self.keymap.text("search"), booth=settings.bolink.local_id, shared=store.shared)
         self.selected_lane = self.tiles[0].lane.id
         self._build_layout()
         self._build_status_bar()
@@ -86,6 +87,14 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setObjectName("status-bar")
+        booth = self.settings.bolink.local_id
+        if self.store.shared:
+            self.booth = QLabel(self.tr("岗亭 {0} · 共享库").format(booth))
+            self.booth.setToolTip(self.tr("本停车场的岗亭共用一个数据库：车辆可从一个岗亭入场、从另一个岗亭出场"))
+        else:
+            self.booth = QLabel(self.tr("岗亭 {0}").format(booth))
+            self.booth.setToolTip(self.tr("本岗亭的数据库在本机"))
+        self.booth.setObjectName("this-booth")
         self.bolink_state = QLabel(self.tr("泊链：未连接"))
         self.bolink_state.setObjectName("bolink-state")
         self.backlog = QLabel("")
@@ -96,7 +105,7 @@ class MainWindow(QMainWindow):
         self.operator.setObjectName("operator-on-duty")
         self.clock = QLabel("")
         self.clock.setObjectName("clock")
-        for label in (self.bolink_state, self.backlog, self.occupancy, self.operator, self.clock):
+        for label in (self.booth, self.bolink_state, self.backlog, self.occupancy, self.operator, self.clock):
             bar.addPermanentWidget(label)
 
     # ------------------------------------------------------------ observing the services

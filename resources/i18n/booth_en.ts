@@ -819,6 +819,22 @@
         <translation> (demo)</translation>
     </message>
     <message>
+        <source>岗亭 {0} · 共享库</source>
+        <translation>Booth {0} · shared database</translation>
+    </message>
+    <message>
+        <source>本停车场的岗亭共用一个数据库：车辆可从一个岗亭入场、从另一个岗亭出场</source>
+        <translation>The car park&apos;s booths share one database: a car may enter at one booth and leave at another</translation>
+    </message>
+    <message>
+        <source>岗亭 {0}</source>
+        <translation>Booth {0}</translation>
+    </message>
+    <message>
+        <source>本岗亭的数据库在本机</source>
+        <translation>This booth&apos;s database is on this PC</translation>
+    </message>
+    <message>
         <source>泊链：未连接</source>
         <translation>Bolink: not connected</translation>
     </message>
@@ -1168,6 +1184,10 @@
     <message>
         <source>入口</source>
         <translation>Entry</translation>
+    </message>
+    <message>
+        <source>岗亭</source>
+        <translation>Booth</translation>
     </message>
     <message>
         <source>状态</source>
