@@ -111,11 +111,17 @@ class QueuePanel(QWidget):
 
     def _table(self, model: StaysModel, name: str, shared: bool) -> QTableView:
         view = rows_view(model, name)
+        show_booth_columns(view, [i for i, key in enumerate(model.columns) if key in BOOTH_COLUMNS], shared=shared)
+        if model.exits:
+            # The pane holds five columns at the cashier's font: the exit booth takes the entry time's place (the
+            # history shows both).
+            view.setColumnHidden(model.columns.index("entered_at"), shared)
+        if shared:
+            view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         # Widths from the longest text each column can hold, set once: fitting them to the contents would read every
         # cell of every row at each change, on the thread that paints the video.
         header = view.horizontalHeader()
-        metrics = view.fontMetrics()
-        width = metrics.horizontalAdvance
+        width = view.fontMetrics().horizontalAdvance
         padding = width("M" if shared else "MM")  # the cell margins and a little air, or less where booths show
         clock, lane = width("12-31 23:59:59"), width("B2")
         # Booths' names are taken to be about as long as this one's, and at most a short one's: a longer one loses
@@ -130,17 +136,12 @@ class QueuePanel(QWidget):
             "exit_booth": booth,
             "entered_at": clock,
             "left_at": clock,
-            "state": max(map(width, model.states.values())),
         }
-        for column, key in enumerate(model.columns):  # the last one then stretches over the room left
-            header.resizeSection(column, max(samples[key], width(str(model.headers[column]))) + padding)
-        show_booth_columns(view, [i for i, key in enumerate(model.columns) if key in BOOTH_COLUMNS], shared=shared)
-        if model.exits:
-            # The pane holds five columns at the cashier's font: the exit booth takes the entry time's place (the
-            # history shows both).
-            view.setColumnHidden(model.columns.index("entered_at"), shared)
-        if shared:
-            view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        last = max(column for column in range(len(model.columns)) if not view.isColumnHidden(column))
+        for column, key in enumerate(model.columns):
+            # The last column shown asks only for its title: it stretches over the room left, and never past it.
+            text = samples[key] if key in samples and column != last else 0
+            header.resizeSection(column, max(text, width(str(model.headers[column]))) + padding)
         return view
 
     def show_stays(self, stays: Sequence[Stay]) -> None:
