@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from booth_app import __version__
@@ -30,6 +30,29 @@ log = logging.getLogger(__name__)
 
 QUEUE_ROWS = 100  # recent stays in the queues (a search reaches back further, the history further still)
 QUEUE_DEBOUNCE_MS = 300  # a burst of lane events re-reads the queues once
+
+
+class ElidedLabel(QLabel):
+    """A label that, short of room, gives it up before the others of its layout: its text ends in … or is gone."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def shown_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        alignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            alignment,
+            self.palette(),
+            True,
+            self.shown_text(),
+            QPalette.ColorRole.WindowText,
+        )
 
 
 class MainWindow(QMainWindow):
@@ -89,10 +112,10 @@ class MainWindow(QMainWindow):
         bar.setObjectName("status-bar")
         booth = self.settings.bolink.local_id
         if self.store.shared:
-            self.booth = QLabel(self.tr("岗亭 {0} · 共享库").format(booth))
+            self.booth = ElidedLabel(self.tr("岗亭 {0} · 共享库").format(booth))
             self.booth.setToolTip(self.tr("本停车场的岗亭共用一个数据库：车辆可从一个岗亭入场、从另一个岗亭出场"))
         else:
-            self.booth = QLabel(self.tr("岗亭 {0}").format(booth))
+            self.booth = ElidedLabel(self.tr("岗亭 {0}").format(booth))
             self.booth.setToolTip(self.tr("本岗亭的数据库在本机"))
         self.booth.setObjectName("this-booth")
         self.bolink_state = QLabel(self.tr("泊链：未连接"))
@@ -105,7 +128,10 @@ class MainWindow(QMainWindow):
         self.operator.setObjectName("operator-on-duty")
         self.clock = QLabel("")
         self.clock.setObjectName("clock")
-        for label in (self.booth, self.bolink_state, self.backlog, self.occupancy, self.operator, self.clock):
+        # At the left, the booth's name gives way to what changes: a message that comes and goes takes its place
+        # meanwhile, and where the bar is full (English is longer) Bolink's state and the operator on duty show whole.
+        bar.addWidget(self.booth)
+        for label in (self.bolink_state, self.backlog, self.occupancy, self.operator, self.clock):
             bar.addPermanentWidget(label)
 
     # ------------------------------------------------------------ observing the services

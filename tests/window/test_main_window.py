@@ -52,6 +52,10 @@ async def test_the_window_has_a_tile_per_lane_and_shows_the_lot(qtbot: QtBot, tm
         assert window.occupancy.text() == "在场 1 辆 · 余位 119 / 120"
         assert window.backlog.text() == "待上传 0"
         assert window.booth.text() == "岗亭 demo_booth01"  # this booth, on a database of its own
+        window.statusBar().showMessage("京A12345 收现金 5.00 元，已放行")
+        assert not window.booth.isVisible()  # a message that comes and goes takes its place meanwhile
+        window.statusBar().clearMessage()
+        assert window.booth.isVisible()
         assert "演示" in window.windowTitle()
         window.reload_queues()
         await until(lambda: window.queues.entries.rowCount() == 1)
@@ -139,3 +143,26 @@ async def test_on_a_shared_store_the_queues_name_the_booth_of_each_entry_and_exi
     finally:
         await store.close()
         await other.close()
+
+
+@pytest.mark.usefixtures("themed")
+async def test_this_booths_name_gives_way_when_the_status_bar_is_full(qtbot: QtBot, tmp_path: Path) -> None:
+    demo = demo_settings()
+    long_name = demo.bolink.model_copy(update={"local_id": "DESKTOP-7F3K2QP-WESTGATE-BOOTH"})  # a PC's name
+    settings = demo.model_copy(update={"bolink": long_name})
+    store = await Store.open(sqlite_url(tmp_path / "booth.db"), booth=settings.bolink.local_id)
+    try:
+        window = MainWindow(settings, store, demo=True)
+        qtbot.addWidget(window)
+        window.resize(USABLE)
+        window.show()
+        window.show_bolink(False, "timeout")
+        window.operator.setText("值班：收费员小王（收费员）08:00 起")
+        await window.refresh()
+        labels = (window.bolink_state, window.backlog, window.occupancy, window.operator, window.clock)
+        # once laid out, what changes shows whole
+        await until(lambda: all(label.width() >= label.sizeHint().width() for label in labels), within=5)
+        assert 0 <= window.booth.width() < window.booth.sizeHint().width()
+        assert window.booth.shown_text().endswith("…")
+    finally:
+        await store.close()
