@@ -55,7 +55,11 @@ class Vehicle:
 
 @dataclass(frozen=True, slots=True)
 class Stay:
-    """One car's visit, from entry to exit: Bolink calls it an order."""
+    """One car's visit, from entry to exit: Bolink calls it an order.
+
+    `entry_booth` and `exit_booth` name the booths (Bolink's `local_id`) that let the car in and out: the store fills
+    them in, since several booths may share one database and a car may leave at another booth than the one it entered.
+    """
 
     order_id: str
     plate: str
@@ -71,6 +75,8 @@ class Stay:
     flags: tuple[str, ...] = field(default=())
     entry_read_id: str = ""  # the camera read that let it in (a camera resends a read it got no answer for)
     exit_read_id: str = ""  # the camera read that let it out
+    entry_booth: str = ""
+    exit_booth: str = ""  # "" while inside, and for stays closed before the store recorded it
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +113,7 @@ class Payment:
     operator: str = ""
     lane_id: str = ""
     reason: str = ""  # for FREE: why
+    booth: str = ""  # the booth that took it (the store fills it in)
 
 
 class Role(enum.StrEnum):
@@ -136,3 +143,4 @@ class ManualRelease:
     plate: str = ""
     order_id: str | None = None
     frame_path: str = ""
+    booth: str = ""  # the booth that recorded it (the store fills it in)

@@ -1,7 +1,7 @@
 """Rows to domain types and back: the rest of the app never sees a table row.
 
 Domain fields and columns share their names, so the copying is generic; only what differs is spelled out (enums,
-the stay's flags, columns the domain does not carry).
+the stay's flags, columns the domain does not carry, and the stay's `entry_booth`, whose column is `booth`).
 """
 
 from __future__ import annotations
@@ -31,14 +31,16 @@ D = TypeVar("D")
 R = TypeVar("R", bound=SQLModel)
 
 
-def _to_row(row_type: type[R], value: Any, **columns: Any) -> R:
-    fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+def _to_row(row_type: type[R], value: Any, *, renamed: tuple[str, ...] = (), **columns: Any) -> R:
+    """`renamed`: domain fields stored under another column name (given in `columns`)."""
+    names = [field.name for field in dataclasses.fields(value) if field.name not in renamed]
+    fields = {name: getattr(value, name) for name in names}
     return row_type(**(fields | columns))
 
 
 def _from_row(domain_type: type[D], row: SQLModel, **fields: Any) -> D:
     names = [field.name for field in dataclasses.fields(domain_type)]  # type: ignore[arg-type]
-    return domain_type(**({name: getattr(row, name) for name in names} | fields))
+    return domain_type(**({name: getattr(row, name) for name in names if name not in fields} | fields))
 
 
 def add_flag(flags: str, flag: str) -> str:
@@ -46,19 +48,26 @@ def add_flag(flags: str, flag: str) -> str:
     return ",".join([*present, flag]) if flag not in present else flags
 
 
-def stay_row(stay: Stay, *, booth: str, now: datetime) -> StayRow:
+def stay_row(stay: Stay, *, now: datetime) -> StayRow:
     return _to_row(
-        StayRow, stay, flags=",".join(stay.flags), paid=stay.prepaid, booth=booth, created_at=now, updated_at=now
+        StayRow,
+        stay,
+        renamed=("entry_booth",),
+        booth=stay.entry_booth,
+        flags=",".join(stay.flags),
+        paid=stay.prepaid,
+        created_at=now,
+        updated_at=now,
     )
 
 
 def stay(row: StayRow) -> Stay:
     flags = tuple(flag for flag in row.flags.split(",") if flag)
-    return _from_row(Stay, row, kind=StayKind(row.kind), state=StayState(row.state), flags=flags)
+    return _from_row(Stay, row, kind=StayKind(row.kind), state=StayState(row.state), flags=flags, entry_booth=row.booth)
 
 
-def payment_row(payment: Payment, *, booth: str) -> PaymentRow:
-    return _to_row(PaymentRow, payment, booth=booth)
+def payment_row(payment: Payment) -> PaymentRow:
+    return _to_row(PaymentRow, payment)
 
 
 def payment(row: PaymentRow) -> Payment:
@@ -78,8 +87,8 @@ def operator(row: OperatorRow) -> Operator:
     return _from_row(Operator, row, role=Role(row.role))
 
 
-def manual_release_row(release: ManualRelease, *, booth: str) -> ManualReleaseRow:
-    return _to_row(ManualReleaseRow, release, booth=booth)
+def manual_release_row(release: ManualRelease) -> ManualReleaseRow:
+    return _to_row(ManualReleaseRow, release)
 
 
 def manual_release(row: ManualReleaseRow) -> ManualRelease:

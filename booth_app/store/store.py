@@ -6,6 +6,7 @@ fsynced).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -133,6 +134,16 @@ class Store:
     def engine(self) -> Engine:
         return self._engine
 
+    @property
+    def booth(self) -> str:
+        """This booth: the one every change made through this store is recorded at."""
+        return self._booth
+
+    @property
+    def shared(self) -> bool:
+        """Whether other booths may use this database too (a server; a SQLite file is one booth's own)."""
+        return self._engine.dialect.name != "sqlite"
+
     async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(fn, *args, **kwargs))
@@ -163,11 +174,12 @@ class Store:
 
     # ------------------------------------------------------------ stays
 
-    async def enter(self, stay: Stay, reports: Sequence[Report] = (), *, supersedes: str | None = None) -> None:
-        """Record a car that entered, with its reports.
+    async def enter(self, stay: Stay, reports: Sequence[Report] = (), *, supersedes: str | None = None) -> Stay:
+        """Record a car that entered, with its reports; returns the stay as recorded, at this booth.
 
         `supersedes`: an older stay of the same car, still inside, whose exit was missed.
         """
+        entered = dataclasses.replace(stay, entry_booth=self._booth)
 
         def work(session: Session) -> None:
             now = _utcnow()
@@ -180,10 +192,11 @@ class Store:
                     session.add(old)
             if session.get(StayRow, stay.order_id) is not None:
                 raise StoreError(f"order id {stay.order_id} already exists")
-            session.add(convert.stay_row(stay, booth=self._booth, now=now))
+            session.add(convert.stay_row(entered, now=now))
             self._queue(session, reports, now)
 
         await self._in_session(work)
+        return entered
 
     async def leave(
         self,
@@ -203,7 +216,7 @@ class Store:
             row = _stay_inside(session, order_id)
             now = _utcnow()
             for payment in payments:
-                session.add(convert.payment_row(payment, booth=self._booth))
+                session.add(convert.payment_row(dataclasses.replace(payment, booth=self._booth)))
                 row.paid += payment.amount
             row.state = StayState.LEFT
             row.left_at = left_at
@@ -225,7 +238,7 @@ class Store:
 
         def work(session: Session) -> Stay:
             row = _stay_inside(session, payment.order_id)
-            session.add(convert.payment_row(payment, booth=self._booth))
+            session.add(convert.payment_row(dataclasses.replace(payment, booth=self._booth)))
             row.prepaid += payment.amount
             row.paid += payment.amount
             row.prepaid_at = payment.paid_at
@@ -418,7 +431,7 @@ class Store:
 
     async def record_manual_release(self, release: ManualRelease, reports: Sequence[Report] = ()) -> int:
         def work(session: Session) -> int:
-            row = convert.manual_release_row(release, booth=self._booth)
+            row = convert.manual_release_row(dataclasses.replace(release, booth=self._booth))
             session.add(row)
             self._queue(session, reports, _utcnow())
             session.flush()
@@ -601,8 +614,8 @@ class Store:
     async def shift_report(self, shift_id: int, *, until: datetime | None = None) -> ShiftReport:
         """A shift's figures at its booth: the final ones once it ended, otherwise those from its start to `until`.
 
-        A stay counts at the booth that recorded its entry (the stays table keeps no exit booth); payments and
-        manual opens count at the booth that took them.
+        A car counts in at the booth that let it in and out at the booth that let it out; payments and manual opens
+        count at the booth that took them.
         """
 
         def work(session: Session) -> ShiftReport:
@@ -616,10 +629,10 @@ class Store:
             shift, operator = found
             start, end = shift.started_at, shift.ended_at or until or _utcnow()
 
-            def cars(at: Any) -> dict[StayKind, int]:
+            def cars(booth: Any, at: Any) -> dict[StayKind, int]:
                 counted = session.exec(
                     select(StayRow.kind, func.count())
-                    .where(StayRow.booth == shift.booth, at >= start, at < end)
+                    .where(booth == shift.booth, at >= start, at < end)
                     .group_by(col(StayRow.kind))
                 )
                 return {kind: 0 for kind in StayKind} | {StayKind(kind): n for kind, n in counted}
@@ -660,8 +673,8 @@ class Store:
                 started_at=start,
                 ended_at=end,
                 closed=shift.ended_at is not None,
-                cars_in=cars(col(StayRow.entered_at)),
-                cars_out=cars(col(StayRow.left_at)),
+                cars_in=cars(col(StayRow.booth), col(StayRow.entered_at)),
+                cars_out=cars(col(StayRow.exit_booth), col(StayRow.left_at)),
                 cash_collected=totals.get(PaymentChannel.CASH, ChannelTotal()).amount,
                 electronic={channel: totals.get(channel, ChannelTotal()) for channel in ELECTRONIC_CHANNELS},
                 free_releases=tuple(

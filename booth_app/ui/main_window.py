@@ -1,5 +1,6 @@
 """The main window: lane tiles at the left; exit payments and the entry/exit queues at the right; a status bar with
-Bolink, the outbox backlog, the lot, the operator on duty and the clock. What the cashier can do lives in `cashier.py`.
+this booth, Bolink, the outbox backlog, the lot, the operator on duty and the clock. What the cashier can do lives in
+`cashier.py`.
 """
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from booth_app import __version__
@@ -31,6 +32,29 @@ QUEUE_ROWS = 100  # recent stays in the queues (a search reaches back further, t
 QUEUE_DEBOUNCE_MS = 300  # a burst of lane events re-reads the queues once
 
 
+class ElidedLabel(QLabel):
+    """A label that, short of room, gives it up before the others of its layout: its text ends in … or is gone."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def shown_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        alignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            alignment,
+            self.palette(),
+            True,
+            self.shown_text(),
+            QPalette.ColorRole.WindowText,
+        )
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, store: Store, *, demo: bool = False, keymap: KeyMap | None = None) -> None:
         super().__init__()
@@ -45,7 +69,7 @@ class MainWindow(QMainWindow):
         self.tile_by_lane = {tile.lane.id: tile for tile in self.tiles}
         exits = [lane for lane in settings.lanes if lane.direction == "out"]
         self.payments = {lane.id: PaymentPanel(lane, self.keymap.text) for lane in exits}
-        self.queues = QueuePanel(self.keymap.text("search"))
+        self.queues = QueuePanel(self.keymap.text("search"), booth=settings.bolink.local_id, shared=store.shared)
         self.selected_lane = self.tiles[0].lane.id
         self._build_layout()
         self._build_status_bar()
@@ -86,6 +110,14 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setObjectName("status-bar")
+        booth = self.settings.bolink.local_id
+        if self.store.shared:
+            self.booth = ElidedLabel(self.tr("岗亭 {0} · 共享库").format(booth))
+            self.booth.setToolTip(self.tr("本停车场的岗亭共用一个数据库：车辆可从一个岗亭入场、从另一个岗亭出场"))
+        else:
+            self.booth = ElidedLabel(self.tr("岗亭 {0}").format(booth))
+            self.booth.setToolTip(self.tr("本岗亭的数据库在本机"))
+        self.booth.setObjectName("this-booth")
         self.bolink_state = QLabel(self.tr("泊链：未连接"))
         self.bolink_state.setObjectName("bolink-state")
         self.backlog = QLabel("")
@@ -96,6 +128,9 @@ class MainWindow(QMainWindow):
         self.operator.setObjectName("operator-on-duty")
         self.clock = QLabel("")
         self.clock.setObjectName("clock")
+        # At the left, the booth's name gives way to what changes: a message that comes and goes takes its place
+        # meanwhile, and where the bar is full (English is longer) Bolink's state and the operator on duty show whole.
+        bar.addWidget(self.booth)
         for label in (self.bolink_state, self.backlog, self.occupancy, self.operator, self.clock):
             bar.addPermanentWidget(label)
 

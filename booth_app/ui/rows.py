@@ -6,7 +6,7 @@ the thread that also paints the video. Rows set again unchanged redraw nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QTableView
@@ -57,3 +57,14 @@ def rows_view(model: RowsModel, name: str) -> QTableView:
     view.verticalHeader().hide()
     view.horizontalHeader().setStretchLastSection(True)
     return view
+
+
+def show_booth_columns(view: QTableView, columns: Iterable[int], *, shared: bool) -> None:
+    """Show the columns that name a booth only when several booths share the store.
+
+    A booth with a database of its own records everything at itself: every row would name the booth the status bar
+    names already, in a column taken from the plate and the times. The store decides, not the rows shown, so the
+    columns do not come and go while the cashier searches.
+    """
+    for column in columns:
+        view.setColumnHidden(column, not shared)

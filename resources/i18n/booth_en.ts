@@ -436,8 +436,36 @@
         <translation>Lane</translation>
     </message>
     <message>
+        <source>入口岗亭</source>
+        <translation>Entry booth</translation>
+    </message>
+    <message>
+        <source>出口岗亭</source>
+        <translation>Exit booth</translation>
+    </message>
+    <message>
+        <source>收费时间</source>
+        <translation>Paid at</translation>
+    </message>
+    <message>
+        <source>方式</source>
+        <translation>Method</translation>
+    </message>
+    <message>
+        <source>金额</source>
+        <translation>Amount</translation>
+    </message>
+    <message>
+        <source>岗亭</source>
+        <translation>Booth</translation>
+    </message>
+    <message>
         <source>操作员</source>
         <translation>Operator</translation>
+    </message>
+    <message>
+        <source>交易号/原因</source>
+        <translation>Trade no. / reason</translation>
     </message>
     <message>
         <source>原因</source>
@@ -450,6 +478,10 @@
     <message>
         <source>抓拍</source>
         <translation>Snapshot</translation>
+    </message>
+    <message>
+        <source>选中一条停车记录，查看它的收费记录</source>
+        <translation>Select a stay to see its payments</translation>
     </message>
     <message>
         <source>停车记录</source>
@@ -482,6 +514,14 @@
     <message>
         <source>停车记录 {0} 条 · 人工抬杆 {1} 次</source>
         <translation>{0} stays · {1} gates opened by hand</translation>
+    </message>
+    <message>
+        <source>{0} 的收费记录（{1} 笔）</source>
+        <translation>Payments for {0} ({1})</translation>
+    </message>
+    <message>
+        <source>{0} 没有收费记录</source>
+        <translation>No payments for {0}</translation>
     </message>
 </context>
 <context>
@@ -817,6 +857,22 @@
     <message>
         <source>（演示）</source>
         <translation> (demo)</translation>
+    </message>
+    <message>
+        <source>岗亭 {0} · 共享库</source>
+        <translation>Booth {0} · shared database</translation>
+    </message>
+    <message>
+        <source>本停车场的岗亭共用一个数据库：车辆可从一个岗亭入场、从另一个岗亭出场</source>
+        <translation>The car park&apos;s booths share one database: a car may enter at one booth and leave at another</translation>
+    </message>
+    <message>
+        <source>岗亭 {0}</source>
+        <translation>Booth {0}</translation>
+    </message>
+    <message>
+        <source>本岗亭的数据库在本机</source>
+        <translation>This booth&apos;s database is on this PC</translation>
     </message>
     <message>
         <source>泊链：未连接</source>
@@ -1168,6 +1224,10 @@
     <message>
         <source>入口</source>
         <translation>Entry</translation>
+    </message>
+    <message>
+        <source>岗亭</source>
+        <translation>Booth</translation>
     </message>
     <message>
         <source>状态</source>

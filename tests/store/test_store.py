@@ -2,6 +2,7 @@
 reports written with their change."""
 
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -71,8 +72,10 @@ async def test_database_work_runs_off_the_calling_thread(store: Store) -> None:
 
 async def test_a_stay_and_its_report_are_written_together(store: Store) -> None:
     stay = a_stay()
-    await store.enter(stay, [Report("in_park", {"order_id": stay.order_id, "car_number": stay.plate}, stay.order_id)])
-    assert await store.inside("京A12345") == stay
+    report = Report("in_park", {"order_id": stay.order_id, "car_number": stay.plate}, stay.order_id)
+    entered = await store.enter(stay, [report])
+    assert entered == replace(stay, entry_booth="booth01")  # the stay as recorded: at this booth
+    assert await store.inside("京A12345") == entered
     assert await store.count_inside() == 1
     (item,) = await store.outbox_due(datetime.now(UTC) + timedelta(minutes=1))
     assert (item.service, item.order_id) == ("in_park", "A1_0001")
@@ -99,13 +102,71 @@ async def test_leaving_records_payments_and_refuses_a_second_exit(store: Store) 
         flags=["fuzzy_exit"],
     )
     assert (left.state, left.left_at, left.exit_lane, left.flags) == (StayState.LEFT, T0, "B1", ("fuzzy_exit",))
-    assert await store.payments("A1_0001") == [paid]
+    assert await store.payments("A1_0001") == [replace(paid, booth="booth01")]
     assert await store.inside("京A12345") is None
     with pytest.raises(StoreError, match="already closed"):
         await store.leave("A1_0001", left_at=T0, exit_lane="B1", fee=Decimal("7.00"), payments=[paid])
     assert count(store, "SELECT count(*) FROM payments") == 1
     with pytest.raises(StoreError, match="no stay"):
         await store.leave("nope", left_at=T0, exit_lane="B1", fee=Decimal(0))
+
+
+async def test_every_change_is_recorded_at_the_booth_that_made_it(store: Store) -> None:
+    entered = await store.enter(a_stay())
+    await store.prepay(Payment("A1_0001", PaymentChannel.PREPAY, Decimal("2.00"), T0, trade_no="T1"))
+    cash = Payment("A1_0001", PaymentChannel.CASH, Decimal("5.00"), T0, operator="cashier1", lane_id="B1")
+    left = await store.leave("A1_0001", left_at=T0, exit_lane="B1", fee=Decimal("7.00"), payments=[cash])
+    assert (entered.entry_booth, entered.exit_booth) == ("booth01", "")
+    assert (left.entry_booth, left.exit_booth) == ("booth01", "booth01")
+    assert await store.stay("A1_0001") == left
+    assert [payment.booth for payment in await store.payments("A1_0001")] == ["booth01", "booth01"]
+    await store.record_manual_release(ManualRelease("A1", "设备故障", T0))
+    assert [release.booth for release in await store.manual_releases()] == ["booth01"]
+    assert store.booth == "booth01"
+    assert store.shared is (store.engine.dialect.name == "postgresql")
+
+
+async def test_a_car_may_leave_at_another_booth_of_a_shared_database(postgres) -> None:
+    url = postgres.database()
+    east, west = await Store.open(url, booth="east"), await Store.open(url, booth="west")
+    try:
+        assert east.shared
+        assert west.shared
+        await east.enter(a_stay())
+        cash = Payment("A1_0001", PaymentChannel.CASH, Decimal("7.00"), T0, operator="wang", lane_id="B2")
+        await west.leave("A1_0001", left_at=T0, exit_lane="B2", fee=Decimal("7.00"), payments=[cash])
+        for store in (east, west):
+            stay = await store.stay("A1_0001")
+            assert stay is not None
+            assert (stay.entry_booth, stay.entry_lane, stay.exit_booth, stay.exit_lane) == ("east", "A1", "west", "B2")
+            assert await store.payments("A1_0001") == [replace(cash, booth="west")]
+            (recent,) = await store.recent_stays()
+            assert recent == stay
+    finally:
+        await east.close()
+        await west.close()
+
+
+async def test_a_shift_counts_the_cars_its_booth_let_in_and_out(postgres) -> None:
+    url = postgres.database()
+    east, west = await Store.open(url, booth="east"), await Store.open(url, booth="west")
+    try:
+        wang = await east.add_operator("wang", "x", Role.CASHIER)
+        li = await west.add_operator("li", "x", Role.CASHIER)
+        east_shift = await east.start_shift(wang.id, T0 - timedelta(hours=2))
+        west_shift = await west.start_shift(li.id, T0 - timedelta(hours=2))
+        await east.enter(a_stay())
+        cash = Payment("A1_0001", PaymentChannel.CASH, Decimal("7.00"), T0, operator="li", lane_id="B2")
+        await west.leave("A1_0001", left_at=T0, exit_lane="B2", fee=Decimal("7.00"), payments=[cash])
+        until = T0 + timedelta(minutes=1)
+        at_east = await east.shift_report(east_shift, until=until)
+        at_west = await west.shift_report(west_shift, until=until)
+        assert (at_east.booth, sum(at_east.cars_in.values()), sum(at_east.cars_out.values())) == ("east", 1, 0)
+        assert (at_west.booth, sum(at_west.cars_in.values()), sum(at_west.cars_out.values())) == ("west", 0, 1)
+        assert (at_east.cash_collected, at_west.cash_collected) == (Decimal("0.00"), Decimal("7.00"))
+    finally:
+        await east.close()
+        await west.close()
 
 
 async def test_a_prepayment_is_kept_on_the_stay(store: Store) -> None:
@@ -162,7 +223,7 @@ async def test_operators_shifts_and_manual_releases(store: Store) -> None:
         await store.end_shift(shift, T0 + timedelta(hours=9))
     release = ManualRelease("B1", "设备故障", T0, operator_id=admin.id, plate="京A12345", note="道闸不抬")
     await store.record_manual_release(release, [Report("upload_liftrod", {"channel_id": "B1"})])
-    assert await store.manual_releases() == [release]
+    assert await store.manual_releases() == [replace(release, booth="booth01")]
     assert count(store, "SELECT count(*) FROM outbox") == 2
 
 

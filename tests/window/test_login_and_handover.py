@@ -275,4 +275,5 @@ def test_the_report_shows_what_people_typed_as_text_and_names_files_safely() -> 
     assert "&lt;script&gt;" in shown
     assert "<script>" not in shown
     assert "交班时间：2026-11-22 16:30:00" in shown
+    assert "岗亭：booth01" in shown  # the booth the shift was at
     assert default_pdf_name(report) == "交接班_a_b_c_20261122_1630.pdf"

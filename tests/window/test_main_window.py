@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from booth_app.app import demo_settings
@@ -21,6 +22,7 @@ from booth_app.ui.lane_tile import LaneTile
 from booth_app.ui.main_window import MainWindow
 from booth_app.ui.qr import qr_image
 from tests.helpers import until
+from tests.ui.test_theme_and_i18n import USABLE, themed  # noqa: F401 - fixture themed
 
 TARIFF = Tariff(Rate(free_minutes=15, first_minutes=60, first_price=Decimal(5), unit_minutes=30,
                      unit_price=Decimal(2), daily_cap=Decimal(40)))  # fmt: skip
@@ -49,11 +51,17 @@ async def test_the_window_has_a_tile_per_lane_and_shows_the_lot(qtbot: QtBot, tm
         assert sorted(window.payments) == ["B1", "B2"]  # a payment panel per exit
         assert window.occupancy.text() == "在场 1 辆 · 余位 119 / 120"
         assert window.backlog.text() == "待上传 0"
+        assert window.booth.text() == "岗亭 demo_booth01"  # this booth, on a database of its own
+        window.statusBar().showMessage("京A12345 收现金 5.00 元，已放行")
+        assert not window.booth.isVisible()  # a message that comes and goes takes its place meanwhile
+        window.statusBar().clearMessage()
+        assert window.booth.isVisible()
         assert "演示" in window.windowTitle()
         window.reload_queues()
         await until(lambda: window.queues.entries.rowCount() == 1)
         assert window.queues.entries.data(window.queues.entries.index(0, 0)) == "京A12345"
         assert window.queues.exits.rowCount() == 0
+        assert window.queues.entry_view.isColumnHidden(3)  # every car here came in at this booth: no booth column
         assert not window.grab().isNull()
     finally:
         await store.close()
@@ -99,5 +107,62 @@ async def test_the_tiles_and_panels_follow_the_bridge(qtbot: QtBot, tmp_path: Pa
         assert window.bolink_state.text() == "泊链离线，报告暂存本机"
         assert window.bolink_state.toolTip() == "timeout"  # the why, for whoever looks closer
         assert window.bolink_state.property("level") == "alarm"
+    finally:
+        await store.close()
+
+
+@pytest.mark.usefixtures("themed")  # the window's large print, for the widths
+async def test_on_a_shared_store_the_queues_name_the_booth_of_each_entry_and_exit(
+    qtbot: QtBot, tmp_path: Path, postgres
+) -> None:
+    settings = demo_settings()
+    url = postgres.database()
+    store, other = await Store.open(url, booth=settings.bolink.local_id), await Store.open(url, booth="west")
+    try:
+        window = MainWindow(settings, store, demo=True)
+        qtbot.addWidget(window)
+        window.resize(USABLE)
+        window.show()
+        assert window.booth.text() == "岗亭 demo_booth01 · 共享库"
+        now = datetime.now(UTC)
+        await other.enter(Stay("A1_1", "京A12345", now - timedelta(hours=1), "A1"))
+        await store.leave("A1_1", left_at=now, exit_lane="B1", fee=Decimal(0))  # came in at west, left here
+        await store.enter(Stay("A2_2", "沪B54321", now, "A2"))
+        window.reload_queues()
+        queues = window.queues
+        await until(lambda: queues.entries.rowCount() == 2)
+        entry_booths = [queues.entries.data(queues.entries.index(row, 3)) for row in range(2)]
+        assert (queues.entries.headers[3], entry_booths) == ("岗亭", ["demo_booth01", "west"])
+        exit_row = [queues.exits.data(queues.exits.index(0, column)) for column in range(4)]
+        assert exit_row == ["京A12345", "临时车", "B1", "demo_booth01"]
+        for tab, view in enumerate((queues.entry_view, queues.exit_view)):
+            assert not view.isColumnHidden(3)
+            queues.tabs.setCurrentIndex(tab)
+            await until(lambda view=view: view.isVisible())
+            assert view.horizontalScrollBar().maximum() == 0  # every column shown fits the pane, in large print
+    finally:
+        await store.close()
+        await other.close()
+
+
+@pytest.mark.usefixtures("themed")
+async def test_this_booths_name_gives_way_when_the_status_bar_is_full(qtbot: QtBot, tmp_path: Path) -> None:
+    demo = demo_settings()
+    long_name = demo.bolink.model_copy(update={"local_id": "DESKTOP-7F3K2QP-WESTGATE-BOOTH"})  # a PC's name
+    settings = demo.model_copy(update={"bolink": long_name})
+    store = await Store.open(sqlite_url(tmp_path / "booth.db"), booth=settings.bolink.local_id)
+    try:
+        window = MainWindow(settings, store, demo=True)
+        qtbot.addWidget(window)
+        window.resize(USABLE)
+        window.show()
+        window.show_bolink(False, "timeout")
+        window.operator.setText("值班：收费员小王（收费员）08:00 起")
+        await window.refresh()
+        labels = (window.bolink_state, window.backlog, window.occupancy, window.operator, window.clock)
+        # once laid out, what changes shows whole
+        await until(lambda: all(label.width() >= label.sizeHint().width() for label in labels), within=5)
+        assert 0 <= window.booth.width() < window.booth.sizeHint().width()
+        assert window.booth.shown_text().endswith("…")
     finally:
         await store.close()
