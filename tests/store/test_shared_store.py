@@ -56,8 +56,8 @@ async def reports(store: Store, count: int) -> list[str]:
 
 async def test_a_stay_entered_at_one_booth_is_found_and_closed_at_the_other(booths: tuple[Store, Store]) -> None:
     one, two = booths
-    stay = a_stay(1)
-    await one.enter(stay)
+    stay = await one.enter(a_stay(1))
+    assert stay.entry_booth == "booth01"
     assert await two.inside(stay.plate) == stay
     cash = Payment(stay.order_id, PaymentChannel.CASH, Decimal(7), NOW, operator="wang", lane_id="B1")
     left = await two.leave(stay.order_id, left_at=NOW, exit_lane="B1", fee=Decimal(7), payments=[cash])
