@@ -37,6 +37,7 @@ from booth_app.sim.camera import SimCamera  # noqa: E402
 from booth_app.sim.display_board import DisplayBoardSim  # noqa: E402
 from booth_app.store.engine import sqlite_url  # noqa: E402
 from tests.postgres import postgres_running  # noqa: E402
+from tests.sites import display_relay_lane  # noqa: E402
 
 PARK_ID, UNION_ID, UKEY, UKEY_ENV = "1001", 200188, "BENCHSHAREDUKEY01", "BOOTH_BENCH_UKEY"
 LANES = {"A1": ("in", 1), "A2": ("in", 2), "B1": ("out", 3), "B2": ("out", 4)}
@@ -77,20 +78,7 @@ port = {listener_port}
 free_minutes = 120
 """
     for lane in lanes:
-        direction, address = LANES[lane]
-        text += f"""
-[[lanes]]
-id = "{lane}"
-name = "车道{lane}"
-direction = "{direction}"
-[lanes.camera]
-serialno = "cam-{lane.lower()}"
-[lanes.display]
-port = "{boards[lane].url}"
-address = {address}
-[lanes.barrier]
-kind = "display_relay"
-"""
+        text += display_relay_lane(lane, *LANES[lane], boards[lane].url)
     return text
 
 

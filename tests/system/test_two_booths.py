@@ -30,6 +30,7 @@ from booth_app.sim.display_board import DisplayBoardSim
 from drivers.display_0x64 import Cmd
 from tests.conftest import ROOT
 from tests.postgres import PostgresServer
+from tests.sites import display_relay_lane
 
 pytestmark = pytest.mark.slow
 
@@ -104,20 +105,7 @@ unit_minutes = 30
 unit_price = 2.00
 """
         for lane in BOOTHS[booth.name]:
-            direction, address = LANES[lane]
-            text += f"""
-[[lanes]]
-id = "{lane}"
-name = "车道{lane}"
-direction = "{direction}"
-[lanes.camera]
-serialno = "cam-{lane.lower()}"
-[lanes.display]
-port = "{self.boards[lane].url}"
-address = {address}
-[lanes.barrier]
-kind = "display_relay"
-"""
+            text += display_relay_lane(lane, *LANES[lane], self.boards[lane].url)
         return text
 
     async def start(self, booth: Booth) -> None:
