@@ -21,6 +21,7 @@ from booth_app.bolink.client import Account
 from booth_app.bolink.service import BolinkOptions, BolinkService
 from booth_app.config import Settings, database_url, load_settings
 from booth_app.store import Store
+from booth_app.store.journal import JournaledStore
 
 log = logging.getLogger("booth_app")
 
@@ -61,7 +62,16 @@ def setup_logging(data_dir: Path, *, console: bool = True) -> Path:
 
 
 async def open_store(settings: Settings, data_dir: Path) -> Store:
-    store = await Store.open(database_url(settings, data_dir), booth=settings.bolink.local_id)
+    """The booth's store: its own SQLite file, or the car park's database server with a journal for its absences."""
+    url = database_url(settings, data_dir)
+    store: Store
+    if url.startswith("sqlite"):
+        store = await Store.open(url, booth=settings.bolink.local_id)
+    else:
+        store = await JournaledStore.open_journaled(url, data_dir / "journal.db", booth=settings.bolink.local_id)
+    if store.offline:
+        log.info("the configuration's seed list waits until the database server answers (start the booth again then)")
+        return store
     added = await store.seed_vehicles(vehicle.to_vehicle() for vehicle in settings.vehicles)
     if added:
         log.info("added %d vehicles from the configuration's seed list", added)

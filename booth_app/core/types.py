@@ -144,3 +144,20 @@ class ManualRelease:
     order_id: str | None = None
     frame_path: str = ""
     booth: str = ""  # the booth that recorded it (the store fills it in)
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """What a booth did while it could not reach the shared database that disagrees with what other booths did
+    meanwhile, found when its journal was merged; a person checks it and says what they did about it."""
+
+    id: int
+    order_id: str
+    plate: str
+    kind: str  # closed_twice | paid_after_close | still_inside
+    detail: str
+    booth: str
+    found_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str = ""
+    resolution: str = ""

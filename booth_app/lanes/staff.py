@@ -146,7 +146,7 @@ class Staff:
             raise LoginError("用户名或密码错误。")
         if not operator.active:
             raise LoginError("该账号已停用，请联系管理员。")
-        if self._hasher.check_needs_rehash(operator.password_hash):
+        if self._hasher.check_needs_rehash(operator.password_hash) and not self._store.offline:
             await self._store.set_password_hash(username, await asyncio.to_thread(self._hasher.hash, password))
         now = self._clock()
         left_open = await self._store.open_shifts()
@@ -165,10 +165,12 @@ class Staff:
 
     async def report(self, on_duty: OnDuty, until: datetime | None = None) -> ShiftReport:
         """The shift's figures so far."""
+        self._need_whole_park()
         return await self._store.shift_report(on_duty.shift_id, until=until or self._clock())
 
     async def hand_over(self, on_duty: OnDuty, *, cash_counted: Decimal | None, note: str = "") -> ShiftReport:
         """End the shift with the cash the operator counted; returns the final report."""
+        self._need_whole_park()
         if cash_counted is not None:
             cash_counted = _money(cash_counted)
         now = self._clock()
@@ -184,6 +186,10 @@ class Staff:
             raise StaffError("这个班次已经交班结束，不能再次交班。") from exc
         self._reported()
         return await self._store.shift_report(on_duty.shift_id)
+
+    def _need_whole_park(self) -> None:
+        if self._store.offline:  # the journal holds this booth's part of the shift since the server went, no more
+            raise StaffError("暂时连不上停车场的数据库服务器：班次报表要用全部数据，请在恢复连接后再查看或交班。")
 
     # ------------------------------------------------------------ passwords
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from sqlmodel import SQLModel
 
 from booth_app.core.types import (
+    Conflict,
     ManualRelease,
     Operator,
     Payment,
@@ -25,7 +26,15 @@ from booth_app.core.types import (
     VehicleKind,
 )
 from booth_app.store.outbox import OutboxItem
-from booth_app.store.tables import ManualReleaseRow, OperatorRow, OutboxRow, PaymentRow, StayRow, VehicleRow
+from booth_app.store.tables import (
+    ConflictRow,
+    ManualReleaseRow,
+    OperatorRow,
+    OutboxRow,
+    PaymentRow,
+    StayRow,
+    VehicleRow,
+)
 
 D = TypeVar("D")
 R = TypeVar("R", bound=SQLModel)
@@ -98,3 +107,8 @@ def manual_release(row: ManualReleaseRow) -> ManualRelease:
 def outbox_item(row: OutboxRow) -> OutboxItem:
     assert row.id is not None, "an outbox row read back always has its id"
     return _from_row(OutboxItem, row)
+
+
+def conflict(row: ConflictRow) -> Conflict:
+    assert row.id is not None, "a conflict row read back always has its id"
+    return _from_row(Conflict, row)

@@ -11,6 +11,16 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# libpq's: give up connecting after 3 s; a connection whose sent data goes unacknowledged for 5 s, or that stays
+# silent through three keepalives a second apart after 5 s idle, is dead.
+SERVER_TIMEOUTS = {
+    "connect_timeout": 3,
+    "tcp_user_timeout": 5000,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 1,
+    "keepalives_count": 3,
+}
 
 
 def sqlite_url(path: Path) -> str:
@@ -20,7 +30,9 @@ def sqlite_url(path: Path) -> str:
 def create_engine(url: str) -> Engine:
     """An engine whose SQLite commits are durable: WAL, `synchronous=FULL` (fsync on commit), foreign keys on."""
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        # A server on the site network that goes away must fail a lane's call in seconds, not after TCP's quarter of an
+        # hour: the booth then carries on with its journal (see `journal.py`).
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=SERVER_TIMEOUTS)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

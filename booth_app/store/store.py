@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from booth_app.core.types import (
     ZERO,
+    Conflict,
     ManualRelease,
     Operator,
     Payment,
@@ -43,6 +44,7 @@ from booth_app.store.shift_report import (
     ShiftReport,
 )
 from booth_app.store.tables import (
+    ConflictRow,
     LaneQrCodeRow,
     ManualReleaseRow,
     OperatorRow,
@@ -88,6 +90,18 @@ def _stay_inside(session: Session, order_id: str) -> StayRow:
     if row.state != StayState.INSIDE:
         raise StoreError(f"stay {order_id} ({row.plate}) is already closed: {row.state}")
     return row
+
+
+def _run_session(engine: Engine, work: Callable[[Session], T], prepare: Callable[[Session], None] | None = None) -> T:
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            if prepare is not None:
+                prepare(session)
+            return work(session)
+    except sa.exc.StatementError as exc:
+        if isinstance(exc.orig, ValueError):  # a value our column types refused (a naive time): say just that
+            raise exc.orig from None
+        raise
 
 
 def _due(now: datetime) -> Any:
@@ -148,17 +162,23 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(fn, *args, **kwargs))
 
-    async def _in_session(self, work: Callable[[Session], T]) -> T:
-        def run() -> T:
-            try:
-                with Session(self._engine, expire_on_commit=False) as session, session.begin():
-                    return work(session)
-            except sa.exc.StatementError as exc:
-                if isinstance(exc.orig, ValueError):  # a value our column types refused (a naive time): say just that
-                    raise exc.orig from None
-                raise
+    @property
+    def offline(self) -> bool:
+        """Whether this booth cannot reach its shared database now and keeps its lanes going on a local journal."""
+        return False
 
-        return await self._call(run)
+    async def _in_session(self, work: Callable[[Session], T], *, journaled: bool = True) -> T:
+        """Run `work` in one transaction on the worker thread.
+
+        `journaled=False` marks work that only the database itself may do (vehicle lists, operators, handover
+        figures): a store keeping a journal while its server is away refuses it then, rather than writing changes it
+        could not merge back or reading figures that miss other booths' part.
+        """
+        return await self._call(_run_session, self._engine, work)
+
+    def _row_id(self, row_id: int) -> int:
+        """The row an id handed out by this store names now (a journal's ids move when it is merged)."""
+        return row_id
 
     def _queue(self, session: Session, reports: Iterable[Report], now: datetime) -> None:
         for report in reports:
@@ -343,7 +363,7 @@ class Store:
             for vehicle in batch:
                 session.merge(convert.vehicle_row(vehicle, now=now))
 
-        await self._in_session(work)
+        await self._in_session(work, journaled=False)
 
     async def seed_vehicles(self, vehicles: Iterable[Vehicle]) -> int:
         """Add the configuration's seed list, leaving alone the plates the window manages; returns how many are new."""
@@ -358,7 +378,7 @@ class Store:
                     added += 1
             return added
 
-        return await self._in_session(work)
+        return await self._in_session(work, journaled=False)
 
     async def remove_vehicle(self, plate: str) -> bool:
         def work(session: Session) -> bool:
@@ -368,7 +388,7 @@ class Store:
             session.delete(row)
             return True
 
-        return await self._in_session(work)
+        return await self._in_session(work, journaled=False)
 
     # ------------------------------------------------------------ operators and shifts
 
@@ -378,7 +398,7 @@ class Store:
                 raise StoreError(f"an operator named {username!r} already exists")
             return _insert_operator(session, username, password_hash, role, display_name)
 
-        return await self._in_session(work)
+        return await self._in_session(work, journaled=False)
 
     async def operator(self, username: str) -> Operator | None:
         def work(session: Session) -> Operator | None:
@@ -414,7 +434,7 @@ class Store:
         reports: Sequence[Report] = (),
     ) -> None:
         def work(session: Session) -> None:
-            row = session.get(ShiftRow, shift_id)
+            row = session.get(ShiftRow, self._row_id(shift_id))
             if row is None:
                 raise StoreError(f"no shift {shift_id}")
             if row.ended_at is not None:
@@ -488,7 +508,10 @@ class Store:
         def work(session: Session) -> None:
             session.execute(
                 sa.update(OutboxRow)
-                .where(col(OutboxRow.id).in_(item_ids), col(OutboxRow.claimed_by) == self._booth)
+                .where(
+                    col(OutboxRow.id).in_([self._row_id(item_id) for item_id in item_ids]),
+                    col(OutboxRow.claimed_by) == self._booth,
+                )
                 .values(claimed_by="", claimed_until=None)
             )
 
@@ -516,7 +539,7 @@ class Store:
         def work(session: Session) -> None:
             session.execute(
                 sa.update(OutboxRow)
-                .where(col(OutboxRow.id) == item_id)
+                .where(col(OutboxRow.id) == self._row_id(item_id))
                 .values(state="sent", sent_at=at, attempts=OutboxRow.attempts + 1, claimed_by="", claimed_until=None)
             )
 
@@ -528,7 +551,7 @@ class Store:
         def work(session: Session) -> None:
             session.execute(
                 sa.update(OutboxRow)
-                .where(col(OutboxRow.id) == item_id)
+                .where(col(OutboxRow.id) == self._row_id(item_id))
                 .values(
                     state="rejected" if give_up else "pending",
                     last_error=error[:500],
@@ -585,7 +608,7 @@ class Store:
                 return None
             return _insert_operator(session, username, password_hash, role, display_name)
 
-        return await self._in_session(work)
+        return await self._in_session(work, journaled=False)
 
     async def set_password_hash(self, username: str, password_hash: str) -> None:
         def work(session: Session) -> None:
@@ -595,7 +618,7 @@ class Store:
             row.password_hash = password_hash
             session.add(row)
 
-        await self._in_session(work)
+        await self._in_session(work, journaled=False)
 
     async def open_shifts(self) -> list[OpenShift]:
         """The shifts at this booth nobody has handed over yet, oldest first."""
@@ -622,7 +645,7 @@ class Store:
             found = session.exec(
                 select(ShiftRow, OperatorRow)
                 .join(OperatorRow, col(OperatorRow.id) == ShiftRow.operator_id)
-                .where(ShiftRow.id == shift_id)
+                .where(ShiftRow.id == self._row_id(shift_id))
             ).first()
             if found is None:
                 raise StoreError(f"no shift {shift_id}")
@@ -688,4 +711,40 @@ class Store:
                 note=shift.note,
             )
 
+        return await self._in_session(work, journaled=False)
+
+    # ------------------------------------------------------------ conflicts found merging a booth's offline journal
+
+    async def conflicts(self, *, open_only: bool = True, limit: int = 200) -> list[Conflict]:
+        """What merging booths' offline journals found for a person to check, newest first."""
+
+        def work(session: Session) -> list[Conflict]:
+            query = select(ConflictRow).order_by(col(ConflictRow.found_at).desc(), col(ConflictRow.id).desc())
+            if open_only:
+                query = query.where(col(ConflictRow.resolved_at).is_(None))
+            return [convert.conflict(row) for row in session.exec(query.limit(limit))]
+
         return await self._in_session(work)
+
+    async def count_open_conflicts(self) -> int:
+        def work(session: Session) -> int:
+            return session.exec(
+                select(func.count()).select_from(ConflictRow).where(col(ConflictRow.resolved_at).is_(None))
+            ).one()
+
+        return await self._in_session(work)
+
+    async def resolve_conflict(self, conflict_id: int, *, by: str, resolution: str, at: datetime) -> Conflict:
+        """A person checked a conflict and says what they did about it."""
+
+        def work(session: Session) -> Conflict:
+            row = session.get(ConflictRow, conflict_id, with_for_update=True)
+            if row is None:
+                raise StoreError(f"no conflict {conflict_id}")
+            if row.resolved_at is not None:
+                raise StoreError(f"conflict {conflict_id} was checked already by {row.resolved_by}")
+            row.resolved_at, row.resolved_by, row.resolution = at, by, resolution
+            session.add(row)
+            return convert.conflict(row)
+
+        return await self._in_session(work, journaled=False)

@@ -190,3 +190,33 @@ class LaneQrCodeRow(SQLModel, table=True):
     lane_id: str = Field(primary_key=True, max_length=16)
     url: str
     fetched_at: datetime = _when()
+
+
+class ConflictRow(SQLModel, table=True):
+    """Something a booth did while it could not reach the shared database that disagrees with what the other booths
+    did meanwhile (the same car let out at both), found when its journal was merged: for a person to check."""
+
+    __tablename__ = "conflicts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(default="", max_length=48, index=True)
+    plate: str = Field(default="", max_length=16)
+    kind: str = Field(max_length=32)  # closed_twice | paid_after_close | still_inside
+    detail: str
+    booth: str = Field(default="", max_length=64)  # the booth whose journal it came from
+    found_at: datetime = _when()
+    resolved_at: datetime | None = _when(default=None, nullable=True)
+    resolved_by: str = Field(default="", max_length=32)
+    resolution: str = ""
+
+
+class JournalMergeRow(SQLModel, table=True):
+    """A booth's offline journal merged into the shared database: one row per outage, so a merge is never applied
+    twice (the booth may stop between writing here and emptying its journal)."""
+
+    __tablename__ = "journal_merges"
+
+    key: str = Field(primary_key=True, max_length=120)  # "<booth>:<journal epoch>"
+    booth: str = Field(default="", max_length=64)
+    merged_at: datetime = _when()
+    summary: str = ""

@@ -1,0 +1,608 @@
+"""A booth on a shared database server keeps its lanes going while the server is away, on a local SQLite journal.
+
+While the server answers, every call goes to it, and every 15 s the booth copies into its journal what its lanes need
+to decide on their own: the vehicle lists, the operators, the stays inside, its own open shifts and the lanes' QR
+codes. When a call finds the server gone (refused, reset, timed out), that call and every one after it go to the
+journal, and the server is probed every 5 s away from the lanes' thread. The journal has the server's tables (the same
+migrations), so the lanes, the relay and the window carry on as they are: cars enter and leave, payments are taken,
+reports queue, and go to Bolink if Bolink can be reached. What needs the whole car park is refused meanwhile, with a
+sentence saying so: editing the vehicle lists or the operators, and the handover figures.
+
+When the server answers again, the journal is merged into it in one transaction (`_merge`), then emptied and copied
+afresh. Merging is idempotent: each outage has an epoch, and the server records each booth's merged epochs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, select
+
+from booth_app.core.types import PaymentChannel, StayState
+from booth_app.store import convert
+from booth_app.store.engine import create_engine, migrate, sqlite_url
+from booth_app.store.store import Store, StoreError, _run_session
+from booth_app.store.tables import (
+    ConflictRow,
+    JournalMergeRow,
+    LaneQrCodeRow,
+    ManualReleaseRow,
+    OperatorRow,
+    OutboxRow,
+    PaymentRow,
+    ShiftRow,
+    StayRow,
+    VehicleRow,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+JOURNAL_IDS = 1 << 40  # the journal numbers its rows from here: never an id the server handed out
+SNAPSHOT_EVERY_S = 15.0
+PROBE_EVERY_S = 5.0
+OFFLINE_REFUSAL = "the shared database server cannot be reached: this needs it, try again once it is back"
+_CST = timezone(timedelta(hours=8))
+
+# Rows the journal numbers itself (the server renumbers them when merging), and every table it empties, children first.
+_NUMBERED = (PaymentRow, ManualReleaseRow, OutboxRow, ShiftRow)
+_EMPTIED: tuple[type[SQLModel], ...] = (
+    PaymentRow,
+    ManualReleaseRow,
+    OutboxRow,
+    ShiftRow,
+    StayRow,
+    VehicleRow,
+    OperatorRow,
+    LaneQrCodeRow,
+    ConflictRow,
+    JournalMergeRow,
+)
+
+
+def server_lost(exc: BaseException) -> bool:
+    """Whether a database error says the server cannot be reached (rather than that the work was wrong)."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:  # psycopg gives none when there is no server to give one
+        return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+    return str(sqlstate).startswith(("08", "57P"))  # connection exception; the server shutting down or starting
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def _clock(moment: datetime | None) -> str:
+    return "—" if moment is None else f"{moment.astimezone(_CST):%m-%d %H:%M:%S}"
+
+
+def _copy(row: SQLModel, *, without: Sequence[str] = ()) -> dict[str, Any]:
+    return row.model_dump(exclude=set(without))
+
+
+class JournaledStore(Store):
+    """The store on a shared database server, with this booth's journal for while the server is away."""
+
+    def __init__(self, engine: Engine, journal: Engine, *, booth: str = "") -> None:
+        super().__init__(engine, booth=booth)
+        self._journal = journal
+        self._server = engine.url.render_as_string(hide_password=True)
+        self._online = True
+        self._on_journal = False  # while the worker runs a call on the journal
+        self._epoch = ""  # the outage whose work the journal holds ("" = none)
+        self._offline_since: datetime | None = None
+        self._next_id = JOURNAL_IDS
+        self._moved: dict[int, int] = {}  # journal id -> the server's id, once merged
+        self._task: asyncio.Task[None] | None = None
+        self.snapshot_every_s = SNAPSHOT_EVERY_S
+        self.probe_every_s = PROBE_EVERY_S
+        self.last_merge: dict[str, int] = {}
+
+    @classmethod
+    async def open_journaled(cls, url: str, journal_path: Path, *, booth: str = "") -> JournaledStore:
+        """Open the server's database (creating or upgrading it) and this booth's journal beside it.
+
+        With the server away, the booth starts on its journal if it has ever copied one from the server; a booth that
+        never reached its server cannot start (it knows no operator nor any car inside).
+        """
+        store = cls(create_engine(url), create_engine(sqlite_url(journal_path)), booth=booth)
+        await store._call(store._open_journal)
+        try:
+            await store._call(migrate, store._engine)
+        except sa.exc.DBAPIError as exc:
+            if not server_lost(exc):
+                raise
+            snapshot_at = await store._call(store._meta, "snapshot_at")
+            if not snapshot_at:
+                await store.close()
+                raise StoreError(
+                    f"the database server {store._server} cannot be reached ({_first_line(exc)}), and this booth has "
+                    "never copied its journal from it: start the booth once the server answers"
+                ) from exc
+            await store._call(store._lose, exc)
+        else:
+            await store._call(store._merge_or_snapshot)
+        store._task = asyncio.create_task(store._keep(), name="store-journal")
+        return store
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._call(self._journal.dispose)
+        await super().close()
+
+    @property
+    def shared(self) -> bool:
+        return True
+
+    @property
+    def offline(self) -> bool:
+        return not self._online
+
+    @property
+    def offline_since(self) -> datetime | None:
+        return self._offline_since
+
+    # ------------------------------------------------------------ every call
+
+    async def _in_session(self, work: Callable[[Session], T], *, journaled: bool = True) -> T:
+        return await self._call(self._run, work, journaled)
+
+    def _run(self, work: Callable[[Session], T], journaled: bool) -> T:
+        if self._online:
+            try:
+                return _run_session(self._engine, work)
+            except sa.exc.DBAPIError as exc:
+                if not server_lost(exc):
+                    raise
+                # Whether the server committed before it went is unknown; the journal gets the work too, and merging
+                # recognises what the server already has.
+                self._lose(exc)
+        if not journaled:
+            raise StoreError(OFFLINE_REFUSAL)
+        self._on_journal = True
+        try:
+            return _run_session(self._journal, work, self._number_new_rows)
+        finally:
+            self._on_journal = False
+
+    def _row_id(self, row_id: int) -> int:
+        if self._on_journal or row_id < JOURNAL_IDS:
+            return row_id
+        return self._moved.get(row_id, row_id)
+
+    def _number_new_rows(self, session: Session) -> None:
+        def number(session: Session, _context: Any, _instances: Any) -> None:
+            for row in session.new:
+                if isinstance(row, _NUMBERED) and row.id is None:
+                    row.id = self._next_id
+                    self._next_id += 1
+
+        sa.event.listen(session, "before_flush", number)
+
+    # ------------------------------------------------------------ losing and finding the server (worker thread)
+
+    def _lose(self, exc: BaseException) -> None:
+        was_online = self._online
+        self._online = False
+        if not self._epoch:
+            self._epoch = uuid.uuid4().hex
+            self._set_meta(epoch=self._epoch, offline_since=datetime.now(UTC).isoformat())
+        if self._offline_since is None:
+            self._offline_since = datetime.now(UTC)
+        if was_online:
+            log.warning(
+                "the database server %s cannot be reached (%s): the lanes go on with this booth's journal, "
+                "which is merged when the server answers again",
+                self._server,
+                _first_line(exc),
+            )
+
+    def _probe(self) -> bool:
+        """Whether the server answers (run off the worker: connecting may take its full timeout)."""
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError as exc:
+            if server_lost(exc):
+                return False
+            raise
+        return True
+
+    async def _keep(self) -> None:
+        """Copy the journal from the server while it answers; probe for it, and merge, while it does not."""
+        while True:
+            try:
+                if self._online:
+                    await asyncio.sleep(self.snapshot_every_s)
+                    if self._online:
+                        await self._call(self._snapshot)
+                else:
+                    await asyncio.sleep(self.probe_every_s)
+                    if await asyncio.to_thread(self._probe):
+                        await self._call(self._merge_or_snapshot)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("keeping this booth's journal failed; trying again")
+
+    def _merge_or_snapshot(self) -> None:
+        try:
+            if self._epoch:
+                self._merge()
+            self._online = True
+            self._offline_since = None
+            self._snapshot()
+        except sa.exc.DBAPIError as exc:
+            if not server_lost(exc):
+                raise
+            self._lose(exc)
+
+    # ------------------------------------------------------------ the journal's own notes
+
+    def _open_journal(self) -> None:
+        migrate(self._journal)
+        with self._journal.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TABLE IF NOT EXISTS journal_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            highest = [int(self._meta("next_id", connection) or JOURNAL_IDS)]
+            for row_type in _NUMBERED:
+                table = sa.inspect(row_type).local_table
+                highest.append((connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1)
+        self._next_id = max(highest)
+        self._epoch = self._meta("epoch")
+        since = self._meta("offline_since")
+        self._offline_since = datetime.fromisoformat(since) if since else None
+
+    def _meta(self, key: str, connection: sa.Connection | None = None) -> str:
+        if connection is None:
+            with self._journal.connect() as own:
+                return self._meta(key, own)
+        value = connection.execute(sa.text("SELECT value FROM journal_meta WHERE key = :key"), {"key": key}).scalar()
+        return str(value) if value is not None else ""
+
+    def _set_meta(self, connection: sa.Connection | None = None, **values: str | None) -> None:
+        if connection is None:
+            with self._journal.begin() as own:
+                self._set_meta(own, **values)
+            return
+        for key, value in values.items():
+            if value is None:
+                connection.execute(sa.text("DELETE FROM journal_meta WHERE key = :key"), {"key": key})
+            else:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO journal_meta (key, value) VALUES (:key, :value) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                    ),
+                    {"key": key, "value": value},
+                )
+
+    # ------------------------------------------------------------ copying from the server
+
+    def _snapshot(self) -> None:
+        """Copy into the journal what the lanes need while the server is away (only while it holds no work)."""
+        if not self._online or self._epoch:
+            return
+        try:
+            with Session(self._engine) as session, session.begin():
+                taken: list[tuple[type[SQLModel], list[dict[str, Any]]]] = [
+                    (OperatorRow, [_copy(row) for row in session.exec(select(OperatorRow))]),
+                    (VehicleRow, [_copy(row) for row in session.exec(select(VehicleRow))]),
+                    (
+                        StayRow,
+                        [_copy(row) for row in session.exec(select(StayRow).where(StayRow.state == StayState.INSIDE))],
+                    ),
+                    (
+                        ShiftRow,
+                        [
+                            _copy(row)
+                            for row in session.exec(
+                                select(ShiftRow).where(ShiftRow.booth == self._booth, col(ShiftRow.ended_at).is_(None))
+                            )
+                        ],
+                    ),
+                    (LaneQrCodeRow, [_copy(row) for row in session.exec(select(LaneQrCodeRow))]),
+                ]
+        except sa.exc.DBAPIError as exc:
+            if not server_lost(exc):
+                raise
+            self._lose(exc)
+            return
+        with Session(self._journal) as journal, journal.begin():
+            for row_type in _EMPTIED:
+                journal.execute(sa.delete(row_type))
+            for row_type, rows in taken:
+                if rows:
+                    journal.execute(sa.insert(row_type), rows)
+            self._set_meta(journal.connection(), snapshot_at=datetime.now(UTC).isoformat())
+
+    # ------------------------------------------------------------ merging into the server
+
+    def _merge(self) -> None:
+        """Merge the journal's work into the server in one transaction, then empty the journal.
+
+        * A stay entered meanwhile is added. A stay closed meanwhile is closed on the server too, unless the server
+          has it closed already: the same closure (the server committed just before it went) is left alone, and any
+          other is a conflict, `closed_twice`, for a person; the stay gets the flag `conflict`.
+        * Payments are added to their stays (the money was taken, whatever else happened); one for a stay another
+          booth closed meanwhile is a conflict, `paid_after_close`.
+        * A car let out meanwhile whose plate has another stay still inside on the server (it entered at another booth
+          after the journal's last copy, so this booth did not know it) is a conflict, `still_inside`.
+        * Manual releases, shifts and reports are added, reports in the order written, keeping whether they were sent.
+          Rows the server has already (same content) are not added twice.
+        """
+        key = f"{self._booth}:{self._epoch}"
+        with Session(self._journal, expire_on_commit=False) as journal:
+            stays = journal.exec(select(StayRow).order_by(col(StayRow.created_at))).all()
+            payments = journal.exec(select(PaymentRow).order_by(col(PaymentRow.id))).all()
+            releases = journal.exec(select(ManualReleaseRow).order_by(col(ManualReleaseRow.id))).all()
+            shifts = journal.exec(select(ShiftRow).order_by(col(ShiftRow.id))).all()
+            outbox = journal.exec(select(OutboxRow).order_by(col(OutboxRow.id))).all()
+        moved: dict[int, int] = {}
+        counts: Counter[str] = Counter()
+        with Session(self._engine, expire_on_commit=False) as server, server.begin():
+            if server.get(JournalMergeRow, key) is None:
+                _Merge(server, self._booth, moved, counts).run(stays, payments, releases, shifts, outbox)
+                server.add(
+                    JournalMergeRow(key=key, booth=self._booth, merged_at=datetime.now(UTC), summary=json.dumps(counts))
+                )
+            else:
+                log.info("this booth's journal of outage %s was merged already; emptying it", self._epoch)
+        self._moved.update(moved)
+        with Session(self._journal) as journal, journal.begin():
+            for row_type in _EMPTIED:
+                journal.execute(sa.delete(row_type))
+            self._set_meta(journal.connection(), epoch=None, offline_since=None, next_id=str(self._next_id))
+        self._epoch = ""
+        self.last_merge = dict(counts)
+        log.warning(
+            "the database server %s answers again; merged this booth's journal: %d stays entered, %d closed, "
+            "%d payments, %d manual opens, %d reports; %d conflicts for a person to check",
+            self._server,
+            counts["entered"],
+            counts["closed"],
+            counts["payments"],
+            counts["manual_opens"],
+            counts["reports"],
+            counts["conflicts"],
+        )
+
+
+class _Merge:
+    """One journal merged into the server, inside the caller's transaction."""
+
+    def __init__(self, server: Session, booth: str, moved: dict[int, int], counts: Counter[str]) -> None:
+        self.server = server
+        self.booth = booth
+        self.moved = moved
+        self.counts = counts
+        self.now = datetime.now(UTC)
+        self.created: set[str] = set()  # stays entered meanwhile
+        self.closed_here: set[str] = set()  # stays whose closure the server has from this journal
+        self.in_conflict: set[str] = set()
+
+    def run(
+        self,
+        stays: Sequence[StayRow],
+        payments: Sequence[PaymentRow],
+        releases: Sequence[ManualReleaseRow],
+        shifts: Sequence[ShiftRow],
+        outbox: Sequence[OutboxRow],
+    ) -> None:
+        paid_meanwhile: dict[str, Decimal] = {}
+        for payment in payments:
+            paid_meanwhile[payment.order_id] = paid_meanwhile.get(payment.order_id, Decimal(0)) + payment.amount
+        # The journal's copies of stays still inside are news only if the server never had them (entered meanwhile).
+        inside = [row.order_id for row in stays if row.state == StayState.INSIDE and row.order_id not in paid_meanwhile]
+        known: set[str] = set()
+        for start in range(0, len(inside), 500):
+            chunk = inside[start : start + 500]
+            known.update(self.server.exec(select(StayRow.order_id).where(col(StayRow.order_id).in_(chunk))).all())
+        for stay in stays:
+            if stay.order_id not in known:
+                self.stay(stay, paid_meanwhile.get(stay.order_id, Decimal(0)))
+        for payment in payments:
+            self.payment(payment)
+        for stay in stays:
+            if stay.state == StayState.LEFT and (stay.order_id in self.closed_here or stay.order_id in self.created):
+                self.still_inside(stay)
+        for release in releases:
+            self.release(release)
+        for shift in shifts:
+            self.shift(shift)
+        for report in outbox:
+            self.report(report)
+
+    def conflict(self, row: StayRow, kind: str, detail: str) -> None:
+        row.flags = convert.add_flag(row.flags, "conflict")
+        row.updated_at = self.now
+        self.server.add(row)
+        self.server.add(
+            ConflictRow(
+                order_id=row.order_id, plate=row.plate, kind=kind, detail=detail, booth=self.booth, found_at=self.now
+            )
+        )
+        self.in_conflict.add(row.order_id)
+        self.counts["conflicts"] += 1
+
+    def stay(self, mine: StayRow, paid_meanwhile: Decimal) -> None:
+        theirs = self.server.get(StayRow, mine.order_id, with_for_update=True)
+        if theirs is None:
+            self.server.add(StayRow(**_copy(mine)))
+            self.server.flush()
+            self.created.add(mine.order_id)
+            self.counts["entered"] += 1
+            self.counts["closed"] += mine.state != StayState.INSIDE
+            return
+        if mine.state == StayState.INSIDE:
+            return  # as copied (or entered just before the server went): the server's row is the one that counts
+        same = (theirs.state, theirs.exit_booth, theirs.exit_read_id, theirs.left_at) == (
+            mine.state,
+            mine.exit_booth,
+            mine.exit_read_id,
+            mine.left_at,
+        )
+        if theirs.state == StayState.INSIDE:
+            theirs.state, theirs.left_at, theirs.exit_lane = mine.state, mine.left_at, mine.exit_lane
+            theirs.exit_booth, theirs.exit_read_id, theirs.fee = mine.exit_booth, mine.exit_read_id, mine.fee
+            for flag in mine.flags.split(","):
+                if flag:
+                    theirs.flags = convert.add_flag(theirs.flags, flag)
+            theirs.updated_at = self.now
+            self.server.add(theirs)
+            self.closed_here.add(mine.order_id)
+            self.counts["closed"] += 1
+        elif same:
+            self.closed_here.add(mine.order_id)
+        elif mine.state == StayState.LEFT:
+            where = f"{theirs.exit_booth or '?'} {theirs.exit_lane or ''}".strip()
+            self.conflict(
+                theirs,
+                "closed_twice",
+                f"{theirs.plate} 出场两次：{where} {_clock(theirs.left_at)} 已出场（{theirs.state}，"
+                f"应收 {theirs.fee}，已收 {theirs.paid}）；本岗亭离线时 {mine.exit_booth} {mine.exit_lane} "
+                f"{_clock(mine.left_at)} 又放行出场（应收 {mine.fee}，离线收 {paid_meanwhile}）",
+            )
+
+    def payment(self, mine: PaymentRow) -> None:
+        assert mine.id is not None
+        existing = self.server.exec(
+            select(PaymentRow.id).where(
+                PaymentRow.order_id == mine.order_id,
+                PaymentRow.channel == mine.channel,
+                PaymentRow.amount == mine.amount,
+                PaymentRow.paid_at == mine.paid_at,
+                PaymentRow.trade_no == mine.trade_no,
+            )
+        ).first()
+        if existing is not None:
+            self.moved[mine.id] = existing
+            return
+        row = PaymentRow(**_copy(mine, without=("id",)))
+        self.server.add(row)
+        self.server.flush()
+        assert row.id is not None
+        self.moved[mine.id] = row.id
+        self.counts["payments"] += 1
+        if mine.order_id in self.created:
+            return  # the stay was copied with its payments
+        stay = self.server.get(StayRow, mine.order_id, with_for_update=True)
+        if stay is None:
+            return
+        stay.paid += mine.amount
+        if mine.channel == PaymentChannel.PREPAY:
+            stay.prepaid += mine.amount
+            stay.prepaid_at = max(filter(None, (stay.prepaid_at, mine.paid_at)))
+        stay.updated_at = self.now
+        self.server.add(stay)
+        if stay.state != StayState.INSIDE and mine.order_id not in self.closed_here | self.in_conflict:
+            self.conflict(
+                stay,
+                "paid_after_close",
+                f"{stay.plate} 已于 {_clock(stay.left_at)} 在 {stay.exit_booth or '?'} {stay.exit_lane or ''} 出场，"
+                f"本岗亭离线时 {_clock(mine.paid_at)} 又收 {mine.amount}（{mine.channel}）",
+            )
+
+    def still_inside(self, mine: StayRow) -> None:
+        others = self.server.exec(
+            select(StayRow).where(
+                StayRow.plate == mine.plate,
+                StayRow.state == StayState.INSIDE,
+                StayRow.order_id != mine.order_id,
+                col(StayRow.entered_at) <= (mine.left_at or self.now),
+            )
+        ).all()
+        for other in others:
+            if other.order_id in self.in_conflict:
+                continue
+            self.conflict(
+                other,
+                "still_inside",
+                f"{mine.plate} 已于本岗亭离线时 {_clock(mine.left_at)} 从 {mine.exit_booth} {mine.exit_lane} 出场，"
+                f"但 {other.booth or '?'} {other.entry_lane} {_clock(other.entered_at)} 的入场记录仍在场",
+            )
+
+    def release(self, mine: ManualReleaseRow) -> None:
+        assert mine.id is not None
+        existing = self.server.exec(
+            select(ManualReleaseRow.id).where(
+                ManualReleaseRow.lane_id == mine.lane_id,
+                ManualReleaseRow.released_at == mine.released_at,
+                ManualReleaseRow.reason == mine.reason,
+            )
+        ).first()
+        if existing is not None:
+            self.moved[mine.id] = existing
+            return
+        row = ManualReleaseRow(**_copy(mine, without=("id",)))
+        self.server.add(row)
+        self.server.flush()
+        assert row.id is not None
+        self.moved[mine.id] = row.id
+        self.counts["manual_opens"] += 1
+
+    def shift(self, mine: ShiftRow) -> None:
+        assert mine.id is not None
+        if mine.id < JOURNAL_IDS:  # copied from the server: only its end is news
+            theirs = self.server.get(ShiftRow, mine.id, with_for_update=True)
+            if theirs is not None and theirs.ended_at is None and mine.ended_at is not None:
+                theirs.ended_at, theirs.cash_counted, theirs.note = mine.ended_at, mine.cash_counted, mine.note
+                self.server.add(theirs)
+            return
+        existing = self.server.exec(
+            select(ShiftRow.id).where(
+                ShiftRow.operator_id == mine.operator_id,
+                ShiftRow.booth == mine.booth,
+                ShiftRow.started_at == mine.started_at,
+            )
+        ).first()
+        if existing is not None:
+            self.moved[mine.id] = existing
+            return
+        row = ShiftRow(**_copy(mine, without=("id",)))
+        self.server.add(row)
+        self.server.flush()
+        assert row.id is not None
+        self.moved[mine.id] = row.id
+        self.counts["shifts"] += 1
+
+    def report(self, mine: OutboxRow) -> None:
+        assert mine.id is not None
+        existing = self.server.exec(
+            select(OutboxRow.id).where(
+                OutboxRow.service == mine.service,
+                OutboxRow.order_id == mine.order_id,
+                OutboxRow.payload == mine.payload,
+            )
+        ).first()
+        if existing is not None:
+            self.moved[mine.id] = existing
+            return
+        row = OutboxRow(**_copy(mine, without=("id", "claimed_by", "claimed_until")))
+        self.server.add(row)
+        self.server.flush()
+        assert row.id is not None
+        self.moved[mine.id] = row.id
+        self.counts["reports"] += 1
