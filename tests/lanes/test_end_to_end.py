@@ -62,7 +62,7 @@ async def test_the_same_plate_at_both_exits_at_once_leaves_once(site: Site) -> N
     def held() -> list[str]:  # the other exit waits for a person: it lost the race to close, or found no stay left
         return [e.lane_id for e in site.events if e.kind in ("alert", "match") and "京E55555" in e.text]
 
-    await until(lambda: len(opened(site)) == 1 and len(held()) == 1, within=5)
+    await until(lambda: len(opened(site)) == 1 and len(held()) == 1, within=15)
     assert {*opened(site), *held()} == {"B1", "B2"}
     (lane,) = held()
     await site.boards.wait_for(lambda: "京E55555" in " ".join(site.board(lane).text()))
