@@ -32,7 +32,9 @@ def create_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         # A server on the site network that goes away must fail a lane's call in seconds, not after TCP's quarter of an
         # hour: the booth then carries on with its journal (see `journal.py`).
-        return sa.create_engine(url, pool_pre_ping=True, connect_args=SERVER_TIMEOUTS)
+        server = sa.create_engine(url, pool_pre_ping=True, connect_args=SERVER_TIMEOUTS)
+        sa.event.listen(server, "handle_error", _connection_lost)
+        return server
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -54,6 +56,18 @@ def create_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _connection_lost(context: sa.engine.ExceptionContext) -> None:
+    """A connection whose socket went ("connection socket closed", no SQLSTATE) is thrown away, not pooled again.
+
+    SQLAlchemy does not recognise every such psycopg error as a disconnect; the connection would go back to the pool
+    with its transaction still open, and the next call's pre-ping would fail on it with an error of another kind.
+    """
+    dbapi = context.dialect.loaded_dbapi
+    error = context.original_exception
+    if isinstance(error, dbapi.OperationalError | dbapi.InterfaceError) and getattr(error, "sqlstate", None) is None:
+        context.is_disconnect = True
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:

@@ -231,16 +231,19 @@ class JournaledStore(Store):
 
     async def _keep(self) -> None:
         """Copy the journal from the server while it answers; probe for it, and merge, while it does not."""
+        loop = asyncio.get_running_loop()
+        copied_at = loop.time()
         while True:
             try:
-                if self._online:
-                    await asyncio.sleep(self.snapshot_every_s)
-                    if self._online:
-                        await self._call(self._snapshot)
-                else:
-                    await asyncio.sleep(self.probe_every_s)
+                # Wake at the probe's pace even while online: a lane's call may find the server gone at any moment.
+                await asyncio.sleep(min(self.probe_every_s, self.snapshot_every_s))
+                if not self._online:
                     if await asyncio.to_thread(self._probe):
                         await self._call(self._merge_or_snapshot)
+                        copied_at = loop.time()
+                elif loop.time() - copied_at >= self.snapshot_every_s:
+                    await self._call(self._snapshot)
+                    copied_at = loop.time()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -481,7 +484,7 @@ class _Merge:
             self.conflict(
                 theirs,
                 "closed_twice",
-                f"{theirs.plate} 出场两次：{where} {_clock(theirs.left_at)} 已出场（{theirs.state}，"
+                f"{theirs.plate} 出场两次：{where} {_clock(theirs.left_at)} 已出场（"
                 f"应收 {theirs.fee}，已收 {theirs.paid}）；本岗亭离线时 {mine.exit_booth} {mine.exit_lane} "
                 f"{_clock(mine.left_at)} 又放行出场（应收 {mine.fee}，离线收 {paid_meanwhile}）",
             )

@@ -167,6 +167,11 @@ class Store:
         """Whether this booth cannot reach its shared database now and keeps its lanes going on a local journal."""
         return False
 
+    @property
+    def offline_since(self) -> datetime | None:
+        """Since when this booth has been `offline` (None while it is not)."""
+        return None
+
     async def _in_session(self, work: Callable[[Session], T], *, journaled: bool = True) -> T:
         """Run `work` in one transaction on the worker thread.
 

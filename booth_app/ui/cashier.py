@@ -344,7 +344,8 @@ class Cashier(QObject):
         self.window.queues.search.selectAll()
 
     def history(self) -> None:
-        dialog = HistoryDialog(self.services.store, self.window)
+        operator = "" if self.on_duty is None else self.on_duty.operator.username
+        dialog = HistoryDialog(self.services.store, self.window, operator=operator)
         self._open(dialog)
         dialog.reload()
 

@@ -1,7 +1,11 @@
 """History: recent stays (searchable by plate) with the payments of the one selected, and the audit list of gates
-opened by hand. Where several booths share the store, every row names its booths."""
+opened by hand. Where several booths share the store, every row names its booths, and a third list shows what merging
+a booth's offline journal found for a person to check (the same car let out at two booths), where they record what
+they did about it."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
 from PySide6.QtWidgets import (
@@ -17,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from booth_app.core.decisions import CHINA_STANDARD_TIME
-from booth_app.core.types import Stay
-from booth_app.store import Store
+from booth_app.core.types import Conflict, Stay
+from booth_app.store import Store, StoreError
 from booth_app.ui.payment_panel import channel_name
 from booth_app.ui.queues import kind_name
 from booth_app.ui.rows import RowsModel, rows_view, show_booth_columns
@@ -42,8 +46,9 @@ class HistoryDialog(QDialog):
     """Ctrl+Tab switches between the two lists; typing in the search field filters the stays by plate; the payments
     of the stay selected (the newest at first) show under the stays."""
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None, *, operator: str = "") -> None:
         super().__init__(parent)
+        self.operator = operator  # who records a conflict as checked ("" = nobody logged in)
         self.setObjectName("history-dialog")
         self.setWindowTitle(self.tr("历史记录"))
         self.store = store
@@ -103,6 +108,21 @@ class HistoryDialog(QDialog):
         self.tabs.addTab(stays_page, self.tr("停车记录"))
         self.releases_view = _table(self.releases, "history-releases", booth_columns=[2], shared=store.shared)
         self.tabs.addTab(self.releases_view, self.tr("人工抬杆记录"))
+        self.conflicts = RowsModel(
+            [self.tr("发现时间"), self.tr("车牌"), self.tr("问题"), self.tr("岗亭"), self.tr("详情"), self.tr("核实")]
+        )
+        self.shown_conflicts: list[Conflict] = []
+        if store.shared:
+            conflicts_page = QWidget()
+            conflicts_layout = QVBoxLayout(conflicts_page)
+            self.conflicts_view = _table(self.conflicts, "history-conflicts", booth_columns=[], shared=True)
+            conflicts_layout.addWidget(self.conflicts_view, stretch=1)
+            self.resolution = QLineEdit()
+            self.resolution.setObjectName("conflict-resolution")
+            self.resolution.setPlaceholderText(self.tr("选中一条，写下核实结果和处理办法（回车记录）"))
+            self.resolution.returnPressed.connect(self.resolve_selected)
+            conflicts_layout.addWidget(self.resolution)
+            self.conflicts_tab = self.tabs.addTab(conflicts_page, self.tr("待核实"))
         self.summary = QLabel("")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭（Esc）"))
@@ -132,7 +152,8 @@ class HistoryDialog(QDialog):
                     _clock(stay.left_at),
                     {"inside": self.tr("在场"), "left": self.tr("已出场"), "superseded": self.tr("已重入")}.get(
                         stay.state, stay.state
-                    ),
+                    )
+                    + (self.tr("（待核实）") if "conflict" in stay.flags else ""),
                 ]
                 for stay in stays
             ]
@@ -158,7 +179,66 @@ class HistoryDialog(QDialog):
                 for release in releases
             ]
         )
-        self.summary.setText(self.tr("停车记录 {0} 条 · 人工抬杆 {1} 次").format(len(stays), len(releases)))
+        summary = self.tr("停车记录 {0} 条 · 人工抬杆 {1} 次").format(len(stays), len(releases))
+        if self.store.shared:
+            open_count = await self._reload_conflicts()
+            summary += self.tr(" · 待核实 {0} 条").format(open_count)
+        self.summary.setText(summary)
+
+    async def _reload_conflicts(self) -> int:
+        """The conflicts, open ones first; returns how many are open."""
+        conflicts = await self.store.conflicts(open_only=False, limit=500)
+        conflicts.sort(key=lambda conflict: conflict.resolved_at is not None)
+        self.shown_conflicts = conflicts
+        kinds = {
+            "closed_twice": self.tr("两处出场"),
+            "paid_after_close": self.tr("出场后收费"),
+            "still_inside": self.tr("仍有在场记录"),
+        }
+        self.conflicts.set_rows(
+            [
+                [
+                    _clock(conflict.found_at),
+                    conflict.plate,
+                    kinds.get(conflict.kind, conflict.kind),
+                    conflict.booth,
+                    conflict.detail,
+                    self.tr("未核实")
+                    if conflict.resolved_at is None
+                    else self.tr("{0} {1}：{2}").format(
+                        conflict.resolved_by, _clock(conflict.resolved_at), conflict.resolution
+                    ),
+                ]
+                for conflict in conflicts
+            ]
+        )
+        open_count = sum(conflict.resolved_at is None for conflict in conflicts)
+        self.tabs.setTabText(self.conflicts_tab, self.tr("待核实（{0}）").format(open_count))
+        return open_count
+
+    @async_slot
+    async def resolve_selected(self) -> None:
+        """Record what the person on duty did about the conflict selected."""
+        current = self.conflicts_view.currentIndex()
+        text = self.resolution.text().strip()
+        if not current.isValid() or current.row() >= len(self.shown_conflicts):
+            self.summary.setText(self.tr("请先选中一条待核实记录"))
+            return
+        conflict = self.shown_conflicts[current.row()]
+        if not self.operator:
+            self.summary.setText(self.tr("请先登录，再记录核实结果"))
+            return
+        if not text:
+            self.summary.setText(self.tr("请写下核实结果和处理办法"))
+            return
+        try:
+            await self.store.resolve_conflict(conflict.id, by=self.operator, resolution=text, at=datetime.now(UTC))
+        except StoreError as exc:
+            self.summary.setText(self.tr("未能记录：{0}").format(exc))
+            return
+        self.resolution.clear()
+        open_count = await self._reload_conflicts()
+        self.summary.setText(self.tr("已记录 {0} 的核实结果 · 待核实 {1} 条").format(conflict.plate, open_count))
 
     def _stay_selected(self, current: Index, _previous: Index) -> None:
         self.show_payments(self.shown_stays[current.row()] if current.isValid() else None)

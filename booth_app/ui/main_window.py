@@ -118,6 +118,15 @@ class MainWindow(QMainWindow):
             self.booth = ElidedLabel(self.tr("岗亭 {0}").format(booth))
             self.booth.setToolTip(self.tr("本岗亭的数据库在本机"))
         self.booth.setObjectName("this-booth")
+        self.conflicts = QLabel("")
+        self.conflicts.setObjectName("open-conflicts")
+        self.history_key = self.settings.ui.key_bindings()["history"]
+        self.conflicts.setToolTip(
+            self.tr("岗亭断开数据库期间的操作与其他岗亭不一致，需要人工核实：按 {0}，在“待核实”中查看并记录").format(
+                self.history_key
+            )
+        )
+        self.conflicts.hide()
         self.bolink_state = QLabel(self.tr("泊链：未连接"))
         self.bolink_state.setObjectName("bolink-state")
         self.backlog = QLabel("")
@@ -131,7 +140,7 @@ class MainWindow(QMainWindow):
         # At the left, the booth's name gives way to what changes: a message that comes and goes takes its place
         # meanwhile, and where the bar is full (English is longer) Bolink's state and the operator on duty show whole.
         bar.addWidget(self.booth)
-        for label in (self.bolink_state, self.backlog, self.occupancy, self.operator, self.clock):
+        for label in (self.conflicts, self.bolink_state, self.backlog, self.occupancy, self.operator, self.clock):
             bar.addPermanentWidget(label)
 
     # ------------------------------------------------------------ observing the services
@@ -184,12 +193,37 @@ class MainWindow(QMainWindow):
         self.occupancy.setText(self.tr("在场 {0} 辆 · 余位 {1} / {2}").format(inside, free, capacity))
         self.backlog.setText(self.tr("待上传 {0}").format(backlog))
         self._level(self.backlog, "warning" if backlog > 50 else "")
+        if self.store.shared:
+            await self._show_shared_store()
         lanes = self.bridge.services.lanes if self.bridge is not None else None
         if lanes is not None and hasattr(lanes, "health"):
             now = datetime.now(UTC)
             for lane_id, health in lanes.health().items():
                 if lane_id in self.tile_by_lane:
                     self.tile_by_lane[lane_id].show_health(health, now)
+
+    async def _show_shared_store(self) -> None:
+        """Whether the car park's database server answers, and what merging an offline journal left to check."""
+        booth = self.settings.bolink.local_id
+        since = self.store.offline_since if self.store.offline else None
+        if since is not None:
+            self.booth.setText(
+                self.tr("岗亭 {0} · 数据库服务器断开（{1:%H:%M} 起），本机记账").format(
+                    booth, since.astimezone(CHINA_STANDARD_TIME)
+                )
+            )
+            self.booth.setToolTip(
+                self.tr("车道照常工作，记录暂存本机，服务器恢复后自动合并。名单、操作员和交班报表需等服务器恢复。")
+            )
+            self._level(self.booth, "alarm")
+        else:
+            self.booth.setText(self.tr("岗亭 {0} · 共享库").format(booth))
+            self.booth.setToolTip(self.tr("本停车场的岗亭共用一个数据库：车辆可从一个岗亭入场、从另一个岗亭出场"))
+            self._level(self.booth, "")
+        open_conflicts = await self.store.count_open_conflicts()
+        self.conflicts.setText(self.tr("待核实 {0}（{1}）").format(open_conflicts, self.history_key))
+        self.conflicts.setVisible(open_conflicts > 0)
+        self._level(self.conflicts, "alarm" if open_conflicts else "")
 
     @async_slot
     async def reload_queues(self) -> None:

@@ -492,6 +492,30 @@
         <translation>Gates opened by hand</translation>
     </message>
     <message>
+        <source>发现时间</source>
+        <translation>Found</translation>
+    </message>
+    <message>
+        <source>问题</source>
+        <translation>Problem</translation>
+    </message>
+    <message>
+        <source>详情</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <source>核实</source>
+        <translation>Checked</translation>
+    </message>
+    <message>
+        <source>选中一条，写下核实结果和处理办法（回车记录）</source>
+        <translation>Select one, write what you found and did (Enter records it)</translation>
+    </message>
+    <message>
+        <source>待核实</source>
+        <translation>To check</translation>
+    </message>
+    <message>
         <source>关闭（Esc）</source>
         <translation>Close (Esc)</translation>
     </message>
@@ -508,12 +532,64 @@
         <translation>Entered again</translation>
     </message>
     <message>
+        <source>（待核实）</source>
+        <translation> (to check)</translation>
+    </message>
+    <message>
         <source>远程</source>
         <translation>Remote</translation>
     </message>
     <message>
         <source>停车记录 {0} 条 · 人工抬杆 {1} 次</source>
         <translation>{0} stays · {1} gates opened by hand</translation>
+    </message>
+    <message>
+        <source> · 待核实 {0} 条</source>
+        <translation> · {0} to check</translation>
+    </message>
+    <message>
+        <source>两处出场</source>
+        <translation>Left at two booths</translation>
+    </message>
+    <message>
+        <source>出场后收费</source>
+        <translation>Paid after leaving</translation>
+    </message>
+    <message>
+        <source>仍有在场记录</source>
+        <translation>Another stay still inside</translation>
+    </message>
+    <message>
+        <source>未核实</source>
+        <translation>Not checked</translation>
+    </message>
+    <message>
+        <source>{0} {1}：{2}</source>
+        <translation>{0} {1}: {2}</translation>
+    </message>
+    <message>
+        <source>待核实（{0}）</source>
+        <translation>To check ({0})</translation>
+    </message>
+    <message>
+        <source>请先选中一条待核实记录</source>
+        <translation>Select a record to check first</translation>
+    </message>
+    <message>
+        <source>请先登录，再记录核实结果</source>
+        <translation>Log in first to record what you checked</translation>
+    </message>
+    <message>
+        <source>请写下核实结果和处理办法</source>
+        <translation>Write what you found and what you did</translation>
+    </message>
+    <message>
+        <source>未能记录：{0}</source>
+        <translation>Not recorded: {0}</translation>
+    </message>
+    <message>
+        <source>已记录 {0} 的核实结果 · 待核实 {1} 条</source>
+        <translation>Recorded the check of {0} · {1} to check</translation>
     </message>
     <message>
         <source>{0} 的收费记录（{1} 笔）</source>
@@ -875,6 +951,10 @@
         <translation>This booth&apos;s database is on this PC</translation>
     </message>
     <message>
+        <source>岗亭断开数据库期间的操作与其他岗亭不一致，需要人工核实：按 {0}，在“待核实”中查看并记录</source>
+        <translation>What this booth did while it could not reach the database disagrees with another booth: press {0} and see “To check”</translation>
+    </message>
+    <message>
         <source>泊链：未连接</source>
         <translation>Bolink: not connected</translation>
     </message>
@@ -909,6 +989,18 @@
     <message>
         <source>待上传 {0}</source>
         <translation>{0} to upload</translation>
+    </message>
+    <message>
+        <source>岗亭 {0} · 数据库服务器断开（{1:%H:%M} 起），本机记账</source>
+        <translation>Booth {0} · database server unreachable since {1:%H:%M}, recording locally</translation>
+    </message>
+    <message>
+        <source>车道照常工作，记录暂存本机，服务器恢复后自动合并。名单、操作员和交班报表需等服务器恢复。</source>
+        <translation>The lanes work as usual; records are kept on this PC and merged when the server is back. Vehicle lists, operators and handover reports wait for the server.</translation>
+    </message>
+    <message>
+        <source>待核实 {0}（{1}）</source>
+        <translation>{0} to check ({1})</translation>
     </message>
 </context>
 <context>
