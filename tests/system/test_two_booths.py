@@ -4,7 +4,8 @@ Booth 1 (`booth01_channels_A1_B1`) runs entry A1 and exit B1; booth 2 (`booth02_
 the display boards (whose relays are the gates) and the cameras are simulators in this process; the database is a real
 PostgreSQL server. Cars enter at booth 1 and leave at booth 2, free or paying with a payment code shown at the exit
 screen; the same plate is read at both exits at once; booth 2 is killed while a car waits to pay and started again; the
-server is stopped and started under the booths. Afterwards no stay is lost or closed twice, each order reached
+server is stopped under the booths, whose lanes let cars in and out on their journals meanwhile, and started again,
+when each booth merges its journal. Afterwards no stay is lost or closed twice, each order reached
 Bolink as one in_park and one out_park, and the outbox both booths drained is empty.
 """
 
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -148,6 +150,14 @@ unit_price = 2.00
         (row,) = self.rows(f"SELECT state, exit_lane, booth, exit_booth, paid FROM stays WHERE plate = '{plate}'")
         return row
 
+    def journal_has(self, booth: Booth, plate: str) -> bool:
+        """Whether the booth's journal holds a copy of the stay of `plate` (read as the booth keeps writing it)."""
+        path = booth.folder / "journal.db"
+        if not path.exists():
+            return False
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as journal:
+            return journal.execute("SELECT count(*) FROM stays WHERE plate = ?", (plate,)).fetchone()[0] > 0
+
     def uploads(self, service: str, plate: str) -> list[str]:
         return [u.data_json for u in self.bolink.uploads if u.service == service and u.data.get("car_number") == plate]
 
@@ -228,10 +238,28 @@ async def test_two_booths_share_one_car_park(postgres: PostgresServer, tmp_path:
         await park.bolink.driver_shows_pay_code("B2", authcode="280000000000000102")
         await until(lambda: park.stay("京K00001")[0] == "left", "京K00001 leaves after the restart")
 
-        # The database server stopped and started under both booths: they carry on once it is back.
+        # The database server stopped under both booths: their lanes go on with their journals. 京H00002 entered
+        # before, and booth 2's journal has a copy of it; 京H00001 comes and goes at booth 1 meanwhile.
+        async with park.camera("A1") as entry:
+            await entry.push("京H00002")
+        await until(lambda: park.journal_has(two, "京H00002"), "booth 2's journal copies 京H00002", 30)
         park.postgres.stop()
-        await asyncio.sleep(2.0)
+        async with park.camera("A1") as entry, park.camera("B1") as exit_one, park.camera("B2") as exit_two:
+            for lane, camera, plate in (("A1", entry, "京H00001"), ("B1", exit_one, "京H00001"),
+                                        ("B2", exit_two, "京H00002")):  # fmt: skip
+                opened = park.gate_opens(lane)
+                await camera.push(plate)
+                await until(lambda lane=lane, opened=opened: park.gate_opens(lane) > opened, f"{plate} at {lane}", 30)
+        for booth in (one, two):
+            assert "cannot be reached" in booth.log()
+            assert "merged this booth's journal" not in booth.log()
+        # Started again: each booth merges its journal, and carries on with the server.
         park.postgres.start()
+        for booth in (one, two):
+            await until(lambda booth=booth: "merged this booth's journal" in booth.log(), f"{booth.name} merges", 30)
+        assert park.stay("京H00001") == ("left", "B1", one.local_id, one.local_id, 0)
+        assert park.stay("京H00002") == ("left", "B2", one.local_id, two.local_id, 0)
+        assert park.rows("SELECT count(*) FROM conflicts") == [(0,)]
         opened = park.gate_opens("A1")
         async with park.camera("A1") as entry, park.camera("B2") as exit_:
             await entry.push("京R00001")
@@ -246,7 +274,7 @@ async def test_two_booths_share_one_car_park(postgres: PostgresServer, tmp_path:
         # Everything reported: the outbox drained by both booths, every order once at Bolink.
         await until(lambda: park.rows("SELECT count(*) FROM outbox WHERE state <> 'sent'") == [(0,)], "drained", 30)
         plates = [row[0] for row in park.rows("SELECT plate FROM stays")]
-        assert sorted(plates) == sorted([*free, "京P00001", "京S00001", "京K00001", "京R00001"])  # none lost
+        assert sorted(plates) == sorted([*free, "京P00001", "京S00001", "京K00001", "京H00001", "京H00002", "京R00001"])
         for plate in plates:
             orders = {
                 u.data["order_id"]
