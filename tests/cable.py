@@ -39,16 +39,20 @@ class Cable:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def pull(self) -> None:
-        listener, self._listener = self._listener, None
+        with self._lock:
+            listener, self._listener = self._listener, None
         if listener is not None:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         with self._lock:
             for sock in self._open:
+                # A linger of 0: the peer gets a reset once the socket is closed. It is shut down here, which wakes the
+                # pump blocked on it, and closed by that pump: closing it here could hand its number to a new
+                # connection while the old pump still reads from it.
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    sock.close()  # a linger of 0: the peer gets a reset
+                    sock.shutdown(socket.SHUT_RDWR)
             self._open.clear()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -63,6 +67,10 @@ class Cable:
                 client.close()
                 continue
             with self._lock:
+                if self._listener is not listener:  # pulled while this one was being connected
+                    client.close()
+                    server.close()
+                    continue
                 self._open.update((client, server))
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()

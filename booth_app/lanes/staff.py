@@ -115,7 +115,10 @@ class Staff:
         if await self._store.operator(username) is not None:
             raise StaffError(f"用户名“{username}”已被使用。")
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
-        return await self._store.add_operator(username, password_hash, role, display_name)
+        try:
+            return await self._store.add_operator(username, password_hash, role, display_name)
+        except StoreError as exc:  # the shared database server is away: nothing was added
+            raise StaffError(str(exc)) from exc
 
     async def operators(self) -> list[Operator]:
         """Everyone who may log in here, by username."""
@@ -128,7 +131,10 @@ class Staff:
         _check_password(password)
         if await self._store.operator(username) is None:
             raise StaffError(f"没有用户名为“{username}”的操作员。")
-        await self._store.set_password_hash(username, await asyncio.to_thread(self._hasher.hash, password))
+        try:
+            await self._store.set_password_hash(username, await asyncio.to_thread(self._hasher.hash, password))
+        except StoreError as exc:  # the shared database server is away: the old password stands
+            raise StaffError(str(exc)) from exc
 
     # ------------------------------------------------------------ shifts
 

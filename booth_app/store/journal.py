@@ -1,12 +1,12 @@
 """A booth on a shared database server keeps its lanes going while the server is away, on a local SQLite journal.
 
-While the server answers, every call goes to it, and every 15 s the booth copies into its journal what its lanes need
-to decide on their own: the vehicle lists, the operators, the stays inside, its own open shifts and the lanes' QR
-codes. When a call finds the server gone (refused, reset, timed out), that call and every one after it go to the
-journal, and the server is probed every 5 s away from the lanes' thread. The journal has the server's tables (the same
-migrations), so the lanes, the relay and the window carry on as they are: cars enter and leave, payments are taken,
-reports queue, and go to Bolink if Bolink can be reached. What needs the whole car park is refused meanwhile, with a
-sentence saying so: editing the vehicle lists or the operators, and the handover figures.
+While the server answers, every call goes to it, and every 15 s the booth copies into its journal (on a thread of its
+own) what its lanes need to decide on their own: the vehicle lists, the operators, the stays inside, its own open
+shifts and the lanes' QR codes. When a call finds the server gone (refused, reset, timed out), that call and every
+one after it go to the journal, and the server is probed every 5 s away from the lanes' thread. The journal has the
+server's tables (the same migrations), so the lanes, the relay and the window carry on as they are: cars enter and
+leave, payments are taken, reports queue, and go to Bolink if Bolink can be reached. What needs the whole car park is
+refused meanwhile, with a sentence saying so: editing the vehicle lists or the operators, and the handover figures.
 
 When the server answers again, the journal is merged into it in one transaction (`_merge`), then emptied and copied
 afresh. Merging is idempotent: each outage has an epoch, and the server records each booth's merged epochs.
@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -54,7 +55,8 @@ T = TypeVar("T")
 JOURNAL_IDS = 1 << 40  # the journal numbers its rows from here: never an id the server handed out
 SNAPSHOT_EVERY_S = 15.0
 PROBE_EVERY_S = 5.0
-OFFLINE_REFUSAL = "the shared database server cannot be reached: this needs it, try again once it is back"
+# Said to the person who asked (the window shows a StoreError's text): the booth's language.
+OFFLINE_REFUSAL = "暂时连不上停车场的数据库服务器：这项操作要等服务器恢复后再做，车道照常工作。"
 _CST = timezone(timedelta(hours=8))
 
 # Rows the journal numbers itself (the server renumbers them when merging), and every table it empties, children first.
@@ -98,6 +100,31 @@ def _copy(row: SQLModel, *, without: Sequence[str] = ()) -> dict[str, Any]:
     return row.model_dump(exclude=set(without))
 
 
+def _chunks(values: Sequence[T], size: int = 500) -> list[Sequence[T]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _table(row_type: type[SQLModel]) -> sa.Table:
+    table = sa.inspect(row_type).local_table
+    assert isinstance(table, sa.Table)
+    return table
+
+
+def _copy_changes(server: sa.Connection, journal: sa.Connection, table: sa.Table, key: str, where: Any) -> None:
+    """Make the journal's rows of `table` (those `where` selects) the server's, moving only the rows that differ."""
+    stamp = [table.c[key], table.c.updated_at]
+    theirs = {row[0]: row[1] for row in server.execute(sa.select(*stamp).where(where))}
+    mine = {row[0]: row[1] for row in journal.execute(sa.select(*stamp))}
+    stale = [name for name, updated in mine.items() if theirs.get(name) != updated]
+    new = [name for name, updated in theirs.items() if mine.get(name) != updated]
+    for chunk in _chunks(stale):
+        journal.execute(sa.delete(table).where(table.c[key].in_(chunk)))
+    for chunk in _chunks(new):
+        rows = [dict(row._mapping) for row in server.execute(sa.select(table).where(table.c[key].in_(chunk)))]
+        if rows:
+            journal.execute(sa.insert(table), rows)
+
+
 class JournaledStore(Store):
     """The store on a shared database server, with this booth's journal for while the server is away."""
 
@@ -112,6 +139,8 @@ class JournaledStore(Store):
         self._next_id = JOURNAL_IDS
         self._moved: dict[int, int] = {}  # journal id -> the server's id, once merged
         self._task: asyncio.Task[None] | None = None
+        self._copying = threading.Lock()
+        self._closing = False
         self.snapshot_every_s = SNAPSHOT_EVERY_S
         self.probe_every_s = PROBE_EVERY_S
         self.last_merge: dict[str, int] = {}
@@ -144,10 +173,13 @@ class JournaledStore(Store):
         return store
 
     async def close(self) -> None:
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await asyncio.to_thread(self._copying.acquire)  # a copy under way ends first
+        self._copying.release()
         await self._call(self._journal.dispose)
         await super().close()
 
@@ -242,7 +274,7 @@ class JournaledStore(Store):
                         await self._call(self._merge_or_snapshot)
                         copied_at = loop.time()
                 elif loop.time() - copied_at >= self.snapshot_every_s:
-                    await self._call(self._snapshot)
+                    await asyncio.to_thread(self._snapshot)
                     copied_at = loop.time()
             except asyncio.CancelledError:
                 raise
@@ -305,41 +337,41 @@ class JournaledStore(Store):
     # ------------------------------------------------------------ copying from the server
 
     def _snapshot(self) -> None:
-        """Copy into the journal what the lanes need while the server is away (only while it holds no work)."""
-        if not self._online or self._epoch:
-            return
+        """Copy into the journal what the lanes need while the server is away (only while it holds no work).
+
+        It runs on a thread of its own, not the lanes' worker: a plate read never waits behind a copy. A copy that
+        finds the server gone leaves it to the lanes' next call to notice; one that finds the journal holding work
+        (the server went while it read) writes nothing.
+        """
+        with self._copying:
+            if not self._closing and self._online and not self._epoch:
+                self._copy_from_server()
+
+    def _copy_from_server(self) -> None:
+        """Bring the journal's copy up to the server's: the stays inside and the vehicle lists by what changed since the
+        last copy (compared by key and `updated_at`: a few rows in 15 s, however full the car park), the small tables
+        whole. Core rows, not ORM objects: the copy shares the interpreter with the lanes, so it keeps its work small.
+        """
+        inside = StayRow.state == StayState.INSIDE
+        open_here = sa.and_(col(ShiftRow.booth) == self._booth, col(ShiftRow.ended_at).is_(None))
         try:
-            with Session(self._engine) as session, session.begin():
-                taken: list[tuple[type[SQLModel], list[dict[str, Any]]]] = [
-                    (OperatorRow, [_copy(row) for row in session.exec(select(OperatorRow))]),
-                    (VehicleRow, [_copy(row) for row in session.exec(select(VehicleRow))]),
-                    (
-                        StayRow,
-                        [_copy(row) for row in session.exec(select(StayRow).where(StayRow.state == StayState.INSIDE))],
-                    ),
-                    (
-                        ShiftRow,
-                        [
-                            _copy(row)
-                            for row in session.exec(
-                                select(ShiftRow).where(ShiftRow.booth == self._booth, col(ShiftRow.ended_at).is_(None))
-                            )
-                        ],
-                    ),
-                    (LaneQrCodeRow, [_copy(row) for row in session.exec(select(LaneQrCodeRow))]),
-                ]
+            with self._engine.connect() as server, self._journal.begin() as journal:  # the journal's write lock
+                if self._meta("epoch", journal):
+                    return  # the server went while this copy waited: the journal holds work now
+                _copy_changes(server, journal, _table(StayRow), "order_id", inside)
+                _copy_changes(server, journal, _table(VehicleRow), "plate", sa.true())
+                for row_type in (ShiftRow, OperatorRow, LaneQrCodeRow):  # children first
+                    journal.execute(sa.delete(_table(row_type)))
+                for row_type, where in ((OperatorRow, sa.true()), (ShiftRow, open_here), (LaneQrCodeRow, sa.true())):
+                    table = _table(row_type)
+                    rows = [dict(row._mapping) for row in server.execute(sa.select(table).where(where))]
+                    if rows:
+                        journal.execute(sa.insert(table), rows)
+                self._set_meta(journal, snapshot_at=datetime.now(UTC).isoformat())
         except sa.exc.DBAPIError as exc:
             if not server_lost(exc):
                 raise
-            self._lose(exc)
-            return
-        with Session(self._journal) as journal, journal.begin():
-            for row_type in _EMPTIED:
-                journal.execute(sa.delete(row_type))
-            for row_type, rows in taken:
-                if rows:
-                    journal.execute(sa.insert(row_type), rows)
-            self._set_meta(journal.connection(), snapshot_at=datetime.now(UTC).isoformat())
+            # The lanes' next call finds the server gone too, and turns to the journal as it was last copied.
 
     # ------------------------------------------------------------ merging into the server
 
@@ -393,8 +425,20 @@ class JournaledStore(Store):
         )
 
 
+def _payment_key(row: PaymentRow) -> tuple[Any, ...]:
+    return (row.order_id, row.channel, Decimal(row.amount), row.paid_at, row.trade_no)
+
+
+def _report_key(row: OutboxRow) -> tuple[str, str, str]:
+    return (row.service, row.order_id, row.payload)
+
+
 class _Merge:
-    """One journal merged into the server, inside the caller's transaction."""
+    """One journal merged into the server, inside the caller's transaction.
+
+    The lanes' calls wait while it runs, so it reads what it compares with in a few queries of up to 500 keys, and
+    writes each table's new rows in one batch, rather than a round trip to the server per row.
+    """
 
     def __init__(self, server: Session, booth: str, moved: dict[int, int], counts: Counter[str]) -> None:
         self.server = server
@@ -402,6 +446,7 @@ class _Merge:
         self.moved = moved
         self.counts = counts
         self.now = datetime.now(UTC)
+        self.theirs: dict[str, StayRow] = {}  # the server's rows of the stays the journal changed, locked
         self.created: set[str] = set()  # stays entered meanwhile
         self.closed_here: set[str] = set()  # stays whose closure the server has from this journal
         self.in_conflict: set[str] = set()
@@ -418,25 +463,23 @@ class _Merge:
         for payment in payments:
             paid_meanwhile[payment.order_id] = paid_meanwhile.get(payment.order_id, Decimal(0)) + payment.amount
         # The journal's copies of stays still inside are news only if the server never had them (entered meanwhile).
-        inside = [row.order_id for row in stays if row.state == StayState.INSIDE and row.order_id not in paid_meanwhile]
+        copies = [row.order_id for row in stays if row.state == StayState.INSIDE and row.order_id not in paid_meanwhile]
         known: set[str] = set()
-        for start in range(0, len(inside), 500):
-            chunk = inside[start : start + 500]
+        for chunk in _chunks(copies):
             known.update(self.server.exec(select(StayRow.order_id).where(col(StayRow.order_id).in_(chunk))).all())
-        for stay in stays:
-            if stay.order_id not in known:
-                self.stay(stay, paid_meanwhile.get(stay.order_id, Decimal(0)))
-        for payment in payments:
-            self.payment(payment)
-        for stay in stays:
-            if stay.state == StayState.LEFT and (stay.order_id in self.closed_here or stay.order_id in self.created):
-                self.still_inside(stay)
+        changed = [row for row in stays if row.order_id not in known]
+        for chunk in _chunks([row.order_id for row in changed]):
+            query = select(StayRow).where(col(StayRow.order_id).in_(chunk)).with_for_update()
+            self.theirs.update((row.order_id, row) for row in self.server.exec(query))
+        for stay in changed:
+            self.stay(stay, paid_meanwhile.get(stay.order_id, Decimal(0)))
+        self.payments(payments)
+        self.still_inside([row for row in changed if row.state == StayState.LEFT])
         for release in releases:
             self.release(release)
         for shift in shifts:
             self.shift(shift)
-        for report in outbox:
-            self.report(report)
+        self.reports(outbox)
 
     def conflict(self, row: StayRow, kind: str, detail: str) -> None:
         row.flags = convert.add_flag(row.flags, "conflict")
@@ -451,10 +494,9 @@ class _Merge:
         self.counts["conflicts"] += 1
 
     def stay(self, mine: StayRow, paid_meanwhile: Decimal) -> None:
-        theirs = self.server.get(StayRow, mine.order_id, with_for_update=True)
+        theirs = self.theirs.get(mine.order_id)
         if theirs is None:
             self.server.add(StayRow(**_copy(mine)))
-            self.server.flush()
             self.created.add(mine.order_id)
             self.counts["entered"] += 1
             self.counts["closed"] += mine.state != StayState.INSIDE
@@ -489,63 +531,64 @@ class _Merge:
                 f"{_clock(mine.left_at)} 又放行出场（应收 {mine.fee}，离线收 {paid_meanwhile}）",
             )
 
-    def payment(self, mine: PaymentRow) -> None:
-        assert mine.id is not None
-        existing = self.server.exec(
-            select(PaymentRow.id).where(
-                PaymentRow.order_id == mine.order_id,
-                PaymentRow.channel == mine.channel,
-                PaymentRow.amount == mine.amount,
-                PaymentRow.paid_at == mine.paid_at,
-                PaymentRow.trade_no == mine.trade_no,
-            )
-        ).first()
-        if existing is not None:
-            self.moved[mine.id] = existing
-            return
-        row = PaymentRow(**_copy(mine, without=("id",)))
-        self.server.add(row)
-        self.server.flush()
-        assert row.id is not None
-        self.moved[mine.id] = row.id
-        self.counts["payments"] += 1
-        if mine.order_id in self.created:
-            return  # the stay was copied with its payments
-        stay = self.server.get(StayRow, mine.order_id, with_for_update=True)
-        if stay is None:
-            return
-        stay.paid += mine.amount
-        if mine.channel == PaymentChannel.PREPAY:
-            stay.prepaid += mine.amount
-            stay.prepaid_at = max(filter(None, (stay.prepaid_at, mine.paid_at)))
-        stay.updated_at = self.now
-        self.server.add(stay)
-        if stay.state != StayState.INSIDE and mine.order_id not in self.closed_here | self.in_conflict:
-            self.conflict(
-                stay,
-                "paid_after_close",
-                f"{stay.plate} 已于 {_clock(stay.left_at)} 在 {stay.exit_booth or '?'} {stay.exit_lane or ''} 出场，"
-                f"本岗亭离线时 {_clock(mine.paid_at)} 又收 {mine.amount}（{mine.channel}）",
-            )
-
-    def still_inside(self, mine: StayRow) -> None:
-        others = self.server.exec(
-            select(StayRow).where(
-                StayRow.plate == mine.plate,
-                StayRow.state == StayState.INSIDE,
-                StayRow.order_id != mine.order_id,
-                col(StayRow.entered_at) <= (mine.left_at or self.now),
-            )
-        ).all()
-        for other in others:
-            if other.order_id in self.in_conflict:
+    def payments(self, payments: Sequence[PaymentRow]) -> None:
+        existing: dict[tuple[Any, ...], int] = {}
+        for chunk in _chunks(sorted({row.order_id for row in payments})):
+            for row in self.server.exec(select(PaymentRow).where(col(PaymentRow.order_id).in_(chunk))):
+                assert row.id is not None
+                existing[_payment_key(row)] = row.id
+        added: list[tuple[PaymentRow, PaymentRow]] = []
+        for mine in payments:
+            assert mine.id is not None
+            if (found := existing.get(_payment_key(mine))) is not None:
+                self.moved[mine.id] = found
                 continue
-            self.conflict(
-                other,
-                "still_inside",
-                f"{mine.plate} 已于本岗亭离线时 {_clock(mine.left_at)} 从 {mine.exit_booth} {mine.exit_lane} 出场，"
-                f"但 {other.booth or '?'} {other.entry_lane} {_clock(other.entered_at)} 的入场记录仍在场",
-            )
+            row = PaymentRow(**_copy(mine, without=("id",)))
+            self.server.add(row)
+            added.append((mine, row))
+            self.counts["payments"] += 1
+            if mine.order_id in self.created or (stay := self.theirs.get(mine.order_id)) is None:
+                continue  # a stay entered meanwhile was copied with its payments
+            stay.paid += mine.amount
+            if mine.channel == PaymentChannel.PREPAY:
+                stay.prepaid += mine.amount
+                stay.prepaid_at = max(filter(None, (stay.prepaid_at, mine.paid_at)))
+            stay.updated_at = self.now
+            self.server.add(stay)
+            if stay.state != StayState.INSIDE and mine.order_id not in self.closed_here | self.in_conflict:
+                self.conflict(
+                    stay,
+                    "paid_after_close",
+                    f"{stay.plate} 已于 {_clock(stay.left_at)} 在 {stay.exit_booth or '?'} {stay.exit_lane or ''} "
+                    f"出场，本岗亭离线时 {_clock(mine.paid_at)} 又收 {mine.amount}（{mine.channel}）",
+                )
+        self.server.flush()
+        for mine, row in added:
+            assert mine.id is not None
+            assert row.id is not None
+            self.moved[mine.id] = row.id
+
+    def still_inside(self, left: Sequence[StayRow]) -> None:
+        mine_by_plate: dict[str, list[StayRow]] = {}
+        for mine in left:
+            if mine.order_id in self.closed_here or mine.order_id in self.created:
+                mine_by_plate.setdefault(mine.plate, []).append(mine)
+        for chunk in _chunks(sorted(mine_by_plate)):
+            inside = self.server.exec(
+                select(StayRow).where(col(StayRow.plate).in_(chunk), StayRow.state == StayState.INSIDE)
+            ).all()
+            for other in inside:
+                for mine in mine_by_plate[other.plate]:
+                    if other.order_id == mine.order_id or other.order_id in self.in_conflict:
+                        continue
+                    if other.entered_at > (mine.left_at or self.now):
+                        continue  # it came in again after leaving here: a new stay, nothing to check
+                    self.conflict(
+                        other,
+                        "still_inside",
+                        f"{mine.plate} 已于本岗亭离线时 {_clock(mine.left_at)} 从 {mine.exit_booth} {mine.exit_lane} "
+                        f"出场，但 {other.booth or '?'} {other.entry_lane} {_clock(other.entered_at)} 的入场记录仍在场",
+                    )
 
     def release(self, mine: ManualReleaseRow) -> None:
         assert mine.id is not None
@@ -591,21 +634,31 @@ class _Merge:
         self.moved[mine.id] = row.id
         self.counts["shifts"] += 1
 
-    def report(self, mine: OutboxRow) -> None:
-        assert mine.id is not None
-        existing = self.server.exec(
-            select(OutboxRow.id).where(
-                OutboxRow.service == mine.service,
-                OutboxRow.order_id == mine.order_id,
-                OutboxRow.payload == mine.payload,
-            )
-        ).first()
-        if existing is not None:
-            self.moved[mine.id] = existing
-            return
-        row = OutboxRow(**_copy(mine, without=("id", "claimed_by", "claimed_until")))
-        self.server.add(row)
+    def reports(self, outbox: Sequence[OutboxRow]) -> None:
+        existing: dict[tuple[str, str, str], int] = {}
+        with_order = sorted({row.order_id for row in outbox if row.order_id})
+        without_order = sorted({row.payload for row in outbox if not row.order_id})
+        queries: list[sa.ColumnElement[bool]] = [col(OutboxRow.order_id).in_(chunk) for chunk in _chunks(with_order)]
+        queries += [
+            sa.and_(col(OutboxRow.order_id) == "", col(OutboxRow.payload).in_(chunk))
+            for chunk in _chunks(without_order)
+        ]
+        for where in queries:
+            for row in self.server.exec(select(OutboxRow).where(where)):
+                assert row.id is not None
+                existing[_report_key(row)] = row.id
+        added: list[tuple[OutboxRow, OutboxRow]] = []
+        for mine in outbox:  # in the order written: the server numbers them in that order
+            assert mine.id is not None
+            if (found := existing.get(_report_key(mine))) is not None:
+                self.moved[mine.id] = found
+                continue
+            row = OutboxRow(**_copy(mine, without=("id", "claimed_by", "claimed_until")))
+            self.server.add(row)
+            added.append((mine, row))
+            self.counts["reports"] += 1
         self.server.flush()
-        assert row.id is not None
-        self.moved[mine.id] = row.id
-        self.counts["reports"] += 1
+        for mine, row in added:
+            assert mine.id is not None
+            assert row.id is not None
+            self.moved[mine.id] = row.id

@@ -54,7 +54,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("free_release", "F6", "money", QT_TRANSLATE_NOOP("KeyMap", "免费放行（需填写原因）")),
     Action("correct_plate", "F7", "plates", QT_TRANSLATE_NOOP("KeyMap", "修正车牌，或为出口车辆匹配入场记录")),
     Action("search", "Ctrl+F", "plates", QT_TRANSLATE_NOOP("KeyMap", "按车牌查找在场车辆")),
-    Action("history", "F9", "records", QT_TRANSLATE_NOOP("KeyMap", "历史记录与人工抬杆记录")),
+    Action("history", "F9", "records", QT_TRANSLATE_NOOP("KeyMap", "历史记录、人工抬杆记录与待核实")),
     Action(
         "vehicle_lists", "F11", "records", QT_TRANSLATE_NOOP("KeyMap", "车辆名单（月卡、白名单、黑名单，仅管理员）")
     ),

@@ -671,8 +671,8 @@
         <translation>Find a vehicle inside by plate</translation>
     </message>
     <message>
-        <source>历史记录与人工抬杆记录</source>
-        <translation>History and gates opened by hand</translation>
+        <source>历史记录、人工抬杆记录与待核实</source>
+        <translation>History, gates opened by hand, and what is left to check</translation>
     </message>
     <message>
         <source>车辆名单（月卡、白名单、黑名单，仅管理员）</source>

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from booth_app.core.types import ManualRelease, Payment, PaymentChannel, Role, Stay, StayState, Vehicle, VehicleKind
+from booth_app.lanes.staff import Staff, StaffError
 from booth_app.store import Report, Store, StoreError
 from booth_app.store.journal import JOURNAL_IDS, JournaledStore
 from tests.cable import Cable
@@ -43,9 +44,18 @@ async def until(condition: Callable[[], Any], within_s: float = 15.0) -> None:
 
 
 async def copied(store: JournaledStore) -> None:
-    """Wait for the journal to have been copied afresh from the server."""
+    """The journal copied afresh from the server, after what the test wrote (as the booth copies it every 15 s)."""
     before = await store._call(store._meta, "snapshot_at")
-    await until(lambda: store._meta("snapshot_at") != before)
+    await asyncio.to_thread(store._snapshot)
+    assert await store._call(store._meta, "snapshot_at") != before
+
+
+def in_journal(store: JournaledStore, plate: str) -> bool:
+    import sqlalchemy as sa
+
+    with store._journal.connect() as journal:
+        found = journal.execute(sa.text("SELECT count(*) FROM stays WHERE plate = :plate"), {"plate": plate})
+        return found.scalar() > 0
 
 
 async def lose_server(store: JournaledStore, cable: Cable) -> None:
@@ -77,7 +87,7 @@ async def test_lanes_work_on_the_journal_while_the_server_is_away_and_everything
 ) -> None:
     one, two, cable = site
     before = await one.enter(a_stay(1), [Report("in_park", {"order_id": "A1_0001"}, "A1_0001")])
-    await copied(one)
+    await until(lambda: in_journal(one, before.plate))  # copied by the booth itself, every snapshot_every_s
     await lose_server(one, cable)
 
     # Offline: a car that entered before leaves and pays, a new car enters, a gate is opened by hand.
@@ -207,7 +217,7 @@ async def test_a_shift_started_offline_is_handed_over_once_the_server_is_back(
     await lose_server(one, cable)
     assert (await one.operator("cashier")) == operator  # logins work from the journal's copy
     shift_id = await one.start_shift(operator.id, NOW)
-    with pytest.raises(StoreError, match="cannot be reached"):
+    with pytest.raises(StoreError, match="等服务器恢复"):
         await one.shift_report(shift_id)  # the figures need every booth's part
     await get_back(one, cable)
     await one.end_shift(shift_id, NOW + timedelta(hours=8), cash_counted=Decimal(100))
@@ -229,7 +239,7 @@ async def test_what_needs_the_whole_car_park_is_refused_offline_with_a_sentence(
         one.remove_vehicle("京M00001"),
         one.add_operator("new", "hash", Role.CASHIER),
     ):
-        with pytest.raises(StoreError, match="database server cannot be reached"):
+        with pytest.raises(StoreError, match="连不上停车场的数据库服务器"):
             await change
     await get_back(one, cable)
     assert await two.vehicles() == [month]
@@ -301,3 +311,26 @@ def _restore_rows(store: JournaledStore, rows: dict[str, list[dict[str, Any]]], 
                 connection.execute(sa.text(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({values})"), row)
     store._epoch = epoch
     store._set_meta(epoch=epoch)
+
+
+async def test_offline_a_cashier_logs_in_and_works_but_the_handover_waits_for_the_server(
+    site: tuple[JournaledStore, Store, Cable],
+) -> None:
+    one, two, cable = site
+    admin = await Staff(two).create_first_admin("admin", "admin123")
+    await copied(one)
+    await lose_server(one, cable)
+    staff = Staff(one)
+    on_duty = await staff.login("admin", "admin123")  # checked against the journal's copy
+    assert on_duty.operator == admin
+    for asked in (
+        staff.report(on_duty),
+        staff.hand_over(on_duty, cash_counted=Decimal(0)),
+        staff.add_operator(on_duty, "li", "lipassword1", Role.CASHIER),
+        staff.set_password(on_duty, "admin", "newpassword1"),
+    ):
+        with pytest.raises(StaffError, match="数据库服务器"):
+            await asked
+    await get_back(one, cable)
+    report = await staff.hand_over(on_duty, cash_counted=Decimal(0))
+    assert (report.closed, report.booth, report.username) == (True, "booth01", "admin")
