@@ -591,23 +591,12 @@ class _Merge:
                     )
 
     def release(self, mine: ManualReleaseRow) -> None:
-        assert mine.id is not None
-        existing = self.server.exec(
-            select(ManualReleaseRow.id).where(
-                ManualReleaseRow.lane_id == mine.lane_id,
-                ManualReleaseRow.released_at == mine.released_at,
-                ManualReleaseRow.reason == mine.reason,
-            )
-        ).first()
-        if existing is not None:
-            self.moved[mine.id] = existing
-            return
-        row = ManualReleaseRow(**_copy(mine, without=("id",)))
-        self.server.add(row)
-        self.server.flush()
-        assert row.id is not None
-        self.moved[mine.id] = row.id
-        self.counts["manual_opens"] += 1
+        same = (
+            ManualReleaseRow.lane_id == mine.lane_id,
+            ManualReleaseRow.released_at == mine.released_at,
+            ManualReleaseRow.reason == mine.reason,
+        )
+        self.add_once(mine, ManualReleaseRow, same, "manual_opens")
 
     def shift(self, mine: ShiftRow) -> None:
         assert mine.id is not None
@@ -617,22 +606,23 @@ class _Merge:
                 theirs.ended_at, theirs.cash_counted, theirs.note = mine.ended_at, mine.cash_counted, mine.note
                 self.server.add(theirs)
             return
-        existing = self.server.exec(
-            select(ShiftRow.id).where(
-                ShiftRow.operator_id == mine.operator_id,
-                ShiftRow.booth == mine.booth,
-                ShiftRow.started_at == mine.started_at,
-            )
-        ).first()
-        if existing is not None:
-            self.moved[mine.id] = existing
-            return
-        row = ShiftRow(**_copy(mine, without=("id",)))
-        self.server.add(row)
-        self.server.flush()
-        assert row.id is not None
-        self.moved[mine.id] = row.id
-        self.counts["shifts"] += 1
+        same = (
+            ShiftRow.operator_id == mine.operator_id,
+            ShiftRow.booth == mine.booth,
+            ShiftRow.started_at == mine.started_at,
+        )
+        self.add_once(mine, ShiftRow, same, "shifts")
+
+    def add_once(self, mine: Any, row_type: Any, same: tuple[Any, ...], counted: str) -> None:
+        """Add a row the journal numbered, unless the server has one the same (`same`); note its id on the server."""
+        existing = self.server.exec(select(row_type.id).where(*same)).first()
+        if existing is None:
+            row = row_type(**_copy(mine, without=("id",)))
+            self.server.add(row)
+            self.server.flush()
+            existing = row.id
+            self.counts[counted] += 1
+        self.moved[mine.id] = existing
 
     def reports(self, outbox: Sequence[OutboxRow]) -> None:
         existing: dict[tuple[str, str, str], int] = {}
