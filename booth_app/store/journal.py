@@ -168,7 +168,8 @@ class JournaledStore(Store):
                 ) from exc
             await store._call(store._lose, exc)
         else:
-            await store._call(store._merge_or_snapshot)
+            await store._call(store._come_back)
+            await asyncio.to_thread(store._snapshot)
         store._task = asyncio.create_task(store._keep(), name="store-journal")
         return store
 
@@ -271,7 +272,8 @@ class JournaledStore(Store):
                 await asyncio.sleep(min(self.probe_every_s, self.snapshot_every_s))
                 if not self._online:
                     if await asyncio.to_thread(self._probe):
-                        await self._call(self._merge_or_snapshot)
+                        await self._call(self._come_back)
+                        await asyncio.to_thread(self._snapshot)
                         copied_at = loop.time()
                 elif loop.time() - copied_at >= self.snapshot_every_s:
                     await asyncio.to_thread(self._snapshot)
@@ -281,13 +283,14 @@ class JournaledStore(Store):
             except Exception:
                 log.exception("keeping this booth's journal failed; trying again")
 
-    def _merge_or_snapshot(self) -> None:
+    def _come_back(self) -> None:
+        """Back on the server: merge the journal's work into it first (the lanes' calls wait), then use it again.
+        The journal is copied afresh after, off the lanes' worker."""
         try:
             if self._epoch:
                 self._merge()
             self._online = True
             self._offline_since = None
-            self._snapshot()
         except sa.exc.DBAPIError as exc:
             if not server_lost(exc):
                 raise
@@ -303,8 +306,8 @@ class JournaledStore(Store):
             )
             highest = [int(self._meta("next_id", connection) or JOURNAL_IDS)]
             for row_type in _NUMBERED:
-                table = sa.inspect(row_type).local_table
-                highest.append((connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1)
+                highest_id = connection.execute(sa.select(sa.func.max(_table(row_type).c.id))).scalar()
+                highest.append((highest_id or 0) + 1)
         self._next_id = max(highest)
         self._epoch = self._meta("epoch")
         since = self._meta("offline_since")
